@@ -1,0 +1,52 @@
+import type { Command } from 'commander';
+import { resolveConfig, type ConfigFlags, type ResolvedConfig } from '../config/config.js';
+import { ConfigError } from '../config/errors.js';
+import { createOutput, type Output } from './output.js';
+import { UsageError } from './errors.js';
+
+/**
+ * What every command module receives: configuration resolved from the global flags of the
+ * command being run, output that honours --json/TTY/NO_COLOR, and a shutdown signal.
+ */
+export interface CliContext {
+  config(command: Command): ResolvedConfig;
+  output(command: Command): Output;
+  /** Aborted on the first SIGINT/SIGTERM; long-running commands drain and summarise on it. */
+  shutdownSignal(): AbortSignal;
+}
+
+export function createContext(env: NodeJS.ProcessEnv = process.env): CliContext {
+  let shutdown: AbortController | undefined;
+  return {
+    config(command) {
+      const flags = command.optsWithGlobals() as ConfigFlags;
+      try {
+        return resolveConfig(flags, env);
+      } catch (error) {
+        if (error instanceof ConfigError) throw new UsageError(error.message);
+        throw error;
+      }
+    },
+    output(command) {
+      const opts = command.optsWithGlobals() as { json?: boolean };
+      return createOutput({ json: opts.json, env });
+    },
+    shutdownSignal() {
+      if (!shutdown) {
+        const controller = new AbortController();
+        shutdown = controller;
+        let signals = 0;
+        const onSignal = (signal: NodeJS.Signals): void => {
+          signals += 1;
+          // A second Ctrl-C means "now": skip the graceful drain.
+          if (signals > 1) process.exit(130);
+          process.stderr.write(`\n${signal} received: finishing in-flight work (Ctrl-C again to force)\n`);
+          controller.abort(signal);
+        };
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
+      }
+      return shutdown.signal;
+    },
+  };
+}
