@@ -18,4 +18,17 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  {
+    // The dashboard page runs in the browser, not in Node.
+    files: ['src/dashboard/public/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: {
+        window: 'readonly', document: 'readonly', EventSource: 'readonly', fetch: 'readonly', console: 'readonly',
+        setTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', clearTimeout: 'readonly',
+        Intl: 'readonly', uPlot: 'readonly', Chart: 'readonly', requestAnimationFrame: 'readonly', location: 'readonly',
+        URLSearchParams: 'readonly', localStorage: 'readonly', navigator: 'readonly',
+      },
+    },
+  },
 );

@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],
+    reporters: ['default', './test/support/plain-summary-reporter.ts'],
     // Integration tests share one broker and one Postgres; running files in parallel on
     // two cores makes timings flaky without making the run shorter.
     fileParallelism: false,
