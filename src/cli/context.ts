@@ -9,7 +9,7 @@ import { UsageError } from './errors.js';
  * command being run, output that honours --json/TTY/NO_COLOR, and a shutdown signal.
  */
 export interface CliContext {
-  config(command: Command): ResolvedConfig;
+  config(command: Command, options?: { ignoreFlags?: (keyof ConfigFlags)[] }): ResolvedConfig;
   output(command: Command): Output;
   /** Aborted on the first SIGINT/SIGTERM; long-running commands drain and summarise on it. */
   shutdownSignal(): AbortSignal;
@@ -18,8 +18,9 @@ export interface CliContext {
 export function createContext(env: NodeJS.ProcessEnv = process.env): CliContext {
   let shutdown: AbortController | undefined;
   return {
-    config(command) {
-      const flags = command.optsWithGlobals() as ConfigFlags;
+    config(command, options) {
+      const flags = { ...(command.optsWithGlobals() as ConfigFlags) };
+      for (const ignored of options?.ignoreFlags ?? []) delete flags[ignored];
       try {
         return resolveConfig(flags, env);
       } catch (error) {

@@ -5,6 +5,12 @@ import { RidehailError } from './errors.js';
 import { configCommand } from './commands/config.js';
 import { topicsCommand } from './commands/topics.js';
 import { describeError } from './describe-error.js';
+import { localCommand } from './commands/local.js';
+import { generateCommand } from './commands/generate.js';
+import { produceCommand } from './commands/produce.js';
+import { enrichCommand } from './commands/enrich.js';
+import { warehouseCommand } from './commands/warehouse.js';
+import { dashboardCommand } from './commands/dashboard.js';
 
 const require = createRequire(import.meta.url);
 const { version } = require('../../package.json') as { version: string };
@@ -30,10 +36,49 @@ Examples:
   $ ridehail config                   show the effective configuration and where it came from`,
     );
 
-  const commands = [configCommand(ctx), topicsCommand(ctx)];
+  const commands = [
+    localCommand({
+      // `local up --brokers N` counts brokers; it is not the connection flag of the same name.
+      resolveConfig: (command) => ctx.config(command, { ignoreFlags: ['brokers'] }).config,
+      out: (command) => ctx.output(command),
+    }),
+    topicsCommand(ctx),
+    generateCommand(ctx),
+    produceCommand(ctx),
+    enrichCommand(ctx),
+    warehouseCommand(ctx),
+    dashboardCommand(ctx),
+    configCommand(ctx),
+  ];
   for (const command of commands) program.addCommand(command);
+  // Connection flags work before the command (`ridehail --brokers B topics list`) and after it
+  // (`ridehail topics list --brokers B`); positional parsing lets a command own a flag of the
+  // same name, as `local up --brokers 3` does.
+  program.enablePositionalOptions();
+  for (const leaf of leafCommands(program)) addConnectionOptions(leaf);
   applyExitOverride(program);
   return program;
+}
+
+const CONNECTION_OPTIONS: [flags: string, description: string][] = [
+  ['--config <file>', 'config file (default: ./ridehail.config.json when present)'],
+  ['--brokers <list>', 'Kafka bootstrap servers, comma-separated (env KAFKA_BROKERS)'],
+  ['--database-url <url>', 'Postgres connection string (env DATABASE_URL)'],
+  ['--druid-url <url>', 'Druid router or overlord URL (env DRUID_URL)'],
+  ['--debug', 'show stack traces on errors'],
+];
+
+function leafCommands(command: Command): Command[] {
+  if (command.commands.length === 0) return [command];
+  return command.commands.flatMap(leafCommands);
+}
+
+function addConnectionOptions(command: Command): void {
+  for (const [flags, description] of CONNECTION_OPTIONS) {
+    const long = flags.split(' ')[0]!;
+    if (command.options.some((option) => option.long === long)) continue;
+    command.addOption(new Option(flags, description).hideHelp());
+  }
 }
 
 /** Commander exits by itself on usage errors; we want its message and code 2, but from main(). */
@@ -65,4 +110,3 @@ export async function main(argv: string[], ctx: CliContext = createContext()): P
   }
 }
 
-export { Option };

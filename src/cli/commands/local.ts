@@ -3,6 +3,8 @@ import { RidehailError, UsageError } from '../errors.js';
 import { LocalStackError } from '../../local/errors.js';
 import { MAX_NODES_PER_ROLE } from '../../local/kafka-topology.js';
 import { down, status, up, type ProcessStatus, type UpProcess } from '../../local/stack.js';
+import { ensureKafkaDist, KAFKA_VERSION } from '../../local/kafka-dist.js';
+import { ensureDruidDistribution, DRUID_VERSION } from '../../local/druid.js';
 
 export interface LocalConfig {
   localDir: string;
@@ -112,6 +114,49 @@ Example:
       out.info(`KAFKA_BROKERS=${result.connection.KAFKA_BROKERS}`);
       if (result.connection.DATABASE_URL !== undefined) out.info(`DATABASE_URL=${result.connection.DATABASE_URL}`);
       out.info(`\nLogs in ${result.stackDir}/logs; stop with \`ridehail local down\`.`);
+    });
+
+  local
+    .command('install')
+    .description('fetch the pinned Kafka jars (and with --druid, Druid\'s) into the cache now, so later starts work offline')
+    .option('--druid', `also fetch Apache Druid ${DRUID_VERSION} (about 200 MB)`)
+    .addHelpText(
+      'after',
+      `
+Kafka ${KAFKA_VERSION} comes from Maven Central through mvn, once, into the cache (~/.cache/ridehail or
+RIDEHAIL_CACHE); with KAFKA_HOME set, that distribution is used and nothing is fetched.
+
+Examples:
+  $ ridehail local install
+  $ ridehail local install --druid
+`,
+    )
+    .action(async (opts: { druid?: boolean }, command: Command) => {
+      const config = deps.resolveConfig(command);
+      const out = outFor(command);
+      const spinner = out.spinner(`Fetching Kafka ${KAFKA_VERSION}…`);
+      try {
+        const dist = await ensureKafkaDist({
+          cacheDir: config.cacheDir,
+          kafkaHome: env['KAFKA_HOME'],
+          pathEnv: env['PATH'],
+          log: (msg) => spinner.update(msg),
+        }).catch((err: unknown) => {
+          spinner.fail(`Kafka ${KAFKA_VERSION} could not be fetched`);
+          throw err;
+        });
+        spinner.succeed(`Kafka ${KAFKA_VERSION}: ${dist.libsDir} (${dist.source})`);
+        if (opts.druid) {
+          const druidSpinner = out.spinner(`Fetching Druid ${DRUID_VERSION}…`);
+          const home = await ensureDruidDistribution(config.cacheDir, (msg) => druidSpinner.update(msg)).catch((err: unknown) => {
+            druidSpinner.fail(`Druid ${DRUID_VERSION} could not be fetched`);
+            throw err;
+          });
+          druidSpinner.succeed(`Druid ${DRUID_VERSION}: ${home}`);
+        }
+      } catch (err) {
+        throw runtime(err);
+      }
     });
 
   local

@@ -1,0 +1,80 @@
+import { validate } from '../contract/validate.js';
+import type { RideEvent } from '../contract/generated/ride_events.js';
+import type { VehicleEvent } from '../contract/generated/vehicle_events.js';
+import type { UserEvent } from '../contract/generated/user_events.js';
+
+/**
+ * Turns a record's bytes into a typed event, or says why it cannot be one. Pure: the wall clock
+ * comes in as `nowMs`. Lifecycle order is judged later, by the ride join, which has the state.
+ */
+export type SourceKind = 'ride' | 'vehicle' | 'user';
+
+export type CleanEvent =
+  | { kind: 'ride'; event: RideEvent; eventTimeMs: number }
+  | { kind: 'vehicle'; event: VehicleEvent; eventTimeMs: number }
+  | { kind: 'user'; event: UserEvent; eventTimeMs: number };
+
+export type Cleaned = { ok: true; value: CleanEvent } | { ok: false; reason: string };
+
+export interface CleaningLimits {
+  maxFutureMs: number;
+}
+
+/** No ride in a city is this long; a larger reported distance is a broken odometer, not a trip. */
+export const MAX_PLAUSIBLE_DISTANCE_KM = 1_000;
+
+const SCHEMAS = {
+  ride: 'ride_events.schema.json',
+  vehicle: 'vehicle_events.schema.json',
+  user: 'user_events.schema.json',
+} as const;
+
+export function cleanRecord(
+  kind: SourceKind,
+  key: Buffer | null,
+  value: Buffer | null,
+  nowMs: number,
+  limits: CleaningLimits,
+): Cleaned {
+  if (value === null || value.length === 0) return { ok: false, reason: 'empty value' };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value.toString('utf8'));
+  } catch (error) {
+    return { ok: false, reason: `not JSON: ${(error as Error).message}` };
+  }
+  const checked = validate(SCHEMAS[kind], parsed);
+  if (!checked.ok) return { ok: false, reason: `schema ${SCHEMAS[kind]}: ${checked.errors.join('; ')}` };
+  const event = checked.value as CleanEvent['event'];
+  const eventTimeMs = Date.parse(event.event_time);
+  if (!Number.isFinite(eventTimeMs)) return { ok: false, reason: `event_time ${event.event_time} is not a date` };
+  if (eventTimeMs > nowMs + limits.maxFutureMs) {
+    return { ok: false, reason: `event_time ${event.event_time} is more than ${limits.maxFutureMs / 1000}s in the future` };
+  }
+  const keyProblem = keyMismatch(kind, key, event);
+  if (keyProblem) return { ok: false, reason: keyProblem };
+  const impossible = kind === 'ride' ? impossibleRide(event as RideEvent) : undefined;
+  if (impossible) return { ok: false, reason: impossible };
+  return { ok: true, value: { kind, event, eventTimeMs } as CleanEvent };
+}
+
+/**
+ * The record key decides the partition, and the per-partition ride join relies on all of a ride's
+ * events sharing one: a key that disagrees with the id inside would scatter a ride.
+ */
+function keyMismatch(kind: SourceKind, key: Buffer | null, event: CleanEvent['event']): string | undefined {
+  if (key === null) return undefined;
+  const expected =
+    kind === 'ride' ? (event as RideEvent).ride_id : kind === 'vehicle' ? (event as VehicleEvent).vehicle_id : (event as UserEvent).user_id;
+  const actual = key.toString('utf8');
+  return actual === expected ? undefined : `record key ${actual} does not match ${kind === 'ride' ? 'ride_id' : kind === 'vehicle' ? 'vehicle_id' : 'user_id'} ${expected}`;
+}
+
+/** The schema already refuses negative money and distances; these are the impossibilities it cannot express. */
+function impossibleRide(event: RideEvent): string | undefined {
+  if (event.event_type !== 'ride_completed') return undefined;
+  if (event.fare.total < 0) return `negative fare total ${event.fare.total}`;
+  if (event.distance_km < 0) return `negative distance ${event.distance_km} km`;
+  if (event.distance_km > MAX_PLAUSIBLE_DISTANCE_KM) return `distance ${event.distance_km} km is implausible for a city ride`;
+  return undefined;
+}
