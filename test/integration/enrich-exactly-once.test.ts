@@ -20,6 +20,11 @@ async function committedOffsets(kafka: Kafka, group: string, topics: string[]): 
   try {
     const offsets = await admin.fetchOffsets({ groupId: group, topics });
     return offsets.flatMap((t) => t.partitions).reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
+  } catch (error) {
+    // While the group's coordinator loads or moves, the broker answers NOT_COORDINATOR or
+    // COORDINATOR_LOAD_IN_PROGRESS; the caller polls, so "nothing known yet" is the honest answer.
+    if ((error as { retriable?: boolean }).retriable) return 0;
+    throw error;
   } finally {
     await admin.disconnect();
   }
