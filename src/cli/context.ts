@@ -15,6 +15,9 @@ export interface CliContext {
   shutdownSignal(): AbortSignal;
 }
 
+/** Signals closer together than this are one Ctrl-C delivered twice. */
+const SAME_KEYPRESS_MS = 500;
+
 export function createContext(env: NodeJS.ProcessEnv = process.env): CliContext {
   let shutdown: AbortController | undefined;
   return {
@@ -36,11 +39,15 @@ export function createContext(env: NodeJS.ProcessEnv = process.env): CliContext 
       if (!shutdown) {
         const controller = new AbortController();
         shutdown = controller;
-        let signals = 0;
+        let firstSignalAt: number | undefined;
         const onSignal = (signal: NodeJS.Signals): void => {
-          signals += 1;
-          // A second Ctrl-C means "now": skip the graceful drain.
-          if (signals > 1) process.exit(130);
+          // A second Ctrl-C means "now": skip the graceful drain. One keypress can arrive twice
+          // (from the terminal and forwarded by `npm run`), hence the second must come later.
+          if (firstSignalAt !== undefined) {
+            if (Date.now() - firstSignalAt > SAME_KEYPRESS_MS) process.exit(130);
+            return;
+          }
+          firstSignalAt = Date.now();
           process.stderr.write(`\n${signal} received: finishing in-flight work (Ctrl-C again to force)\n`);
           controller.abort(signal);
         };

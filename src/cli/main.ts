@@ -11,6 +11,7 @@ import { produceCommand } from './commands/produce.js';
 import { enrichCommand } from './commands/enrich.js';
 import { warehouseCommand } from './commands/warehouse.js';
 import { dashboardCommand } from './commands/dashboard.js';
+import { demoCommand } from './commands/demo.js';
 
 const require = createRequire(import.meta.url);
 const { version } = require('../../package.json') as { version: string };
@@ -30,6 +31,7 @@ export function buildProgram(ctx: CliContext): Command {
       'after',
       `
 Examples:
+  $ ridehail demo                     the whole pipeline and its dashboard, on this machine
   $ ridehail local up                 start Kafka and Postgres on this machine
   $ ridehail topics create            create the pipeline's topics
   $ ridehail generate --rate 500      stream a simulated city into Kafka
@@ -48,6 +50,7 @@ Examples:
     enrichCommand(ctx),
     warehouseCommand(ctx),
     dashboardCommand(ctx),
+    demoCommand(ctx),
     configCommand(ctx),
   ];
   for (const command of commands) program.addCommand(command);
