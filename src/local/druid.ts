@@ -5,26 +5,43 @@
  * into a cache. ZooKeeper runs from the same jars (Druid depends on zookeeper-3.8.4).
  *
  * Processes (one JVM each): zookeeper, coordinator-overlord, broker, historical, indexer (runs
- * ingestion tasks as threads, so no Peon JVMs), router. Metadata lives in Derby inside the
- * coordinator-overlord: no PostgreSQL metadata extension compatible with Druid 33.0.0 is served
- * (see docs/druid-local.md). Uses node built-ins only.
+ * ingestion tasks as threads, so no Peon JVMs), router. Metadata lives in PostgreSQL when a URL is
+ * given (through our own extension, built from local/druid/extensions/ridehail-postgresql-metadata:
+ * no PostgreSQL extension compatible with Druid 33.0.0 is served), else in Derby inside the
+ * coordinator-overlord. See docs/druid-local.md.
  */
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { access, constants, copyFile, mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { access, constants, copyFile, cp, mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { delimiter, join } from 'node:path';
+import { delimiter, join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
 import { LocalStackError } from './errors.js';
 import { localAsset } from './paths.js';
 
 /** Must match druid.version in local/druid/pom.xml and local/druid/extensions/{name}/pom.xml. */
 export const DRUID_VERSION = '33.0.0';
 
-/** Extension directories fetched into `extensions/`; must match druid.extensions.loadList. */
+/** Extension directories fetched into `extensions/`; all of them are always loaded. */
 export const DRUID_EXTENSIONS = ['druid-kafka-indexing-service', 'druid-datasketches'] as const;
+
+/**
+ * Our own extension (metadata storage type `postgresql`), built with Maven from
+ * local/druid/extensions/<name>/ into `extensions/<name>`; loaded only when metadata is in PostgreSQL.
+ */
+export const DRUID_POSTGRES_METADATA_EXTENSION = 'ridehail-postgresql-metadata';
+
+/** Database created in the given Postgres for Druid's tables, unless told otherwise. */
+export const DRUID_METADATA_DATABASE = 'druid';
+
+/**
+ * Environment variable the Druid JVMs read the metadata password from (an `environment` password
+ * provider), so the password is never written into DATA_DIR/conf.
+ */
+export const DRUID_METADATA_PASSWORD_ENV = 'RIDEHAIL_DRUID_METADATA_PASSWORD';
 
 /** Druid services in start order; `conf` is the directory under local/druid/conf. */
 export const DRUID_SERVICES = [
@@ -44,7 +61,7 @@ export interface DruidPorts {
   readonly broker: number;
   readonly historical: number;
   readonly indexer: number;
-  /** Derby network server inside the coordinator-overlord (metadata store). */
+  /** Derby network server inside the coordinator-overlord (metadata store; unused with PostgreSQL). */
   readonly derby: number;
 }
 
@@ -101,6 +118,27 @@ async function hasJar(dir: string, prefix: string): Promise<boolean> {
   }
 }
 
+/** Maven's output directory, if someone built in the source tree: not source. */
+const BUILD_OUTPUT = 'target';
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory() && entry.name === BUILD_OUTPUT) continue;
+    if (entry.isDirectory()) out.push(...(await filesUnder(path)));
+    else out.push(path);
+  }
+  return out.sort();
+}
+
+/** Hash of a source tree (relative paths and contents), so any edit triggers a rebuild. */
+async function hashTree(dir: string): Promise<string> {
+  const hash = createHash('sha256');
+  for (const file of await filesUnder(dir)) hash.update(relative(dir, file)).update('\0').update(await readFile(file)).update('\0');
+  return hash.digest('hex');
+}
+
 function runMaven(mvn: string, args: string[], cwd: string): Promise<string> {
   return new Promise((resolvePromise, reject) => {
     execFile(mvn, args, { cwd, timeout: 20 * 60_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
@@ -127,28 +165,45 @@ async function isComplete(home: string): Promise<boolean> {
   return true;
 }
 
+function mavenFailure(what: string, err: unknown): LocalStackError {
+  const output = String((err as { output?: string }).output ?? '').trim().split('\n').slice(-15).join('\n');
+  return new LocalStackError(`Maven could not ${what} (${(err as Error).message.split('\n')[0]}).\n${output}\n${FALLBACK_HINT}`);
+}
+
+async function requireMaven(home: string, what: string): Promise<string> {
+  const mvn = await findOnPath('mvn', process.env['PATH']);
+  if (mvn === undefined) {
+    throw new LocalStackError(
+      `${what} is not in ${home} yet and making it needs Maven (\`mvn\`), which is not on PATH. ` +
+        `Install Maven (e.g. \`apt-get install maven\` or \`brew install maven\`) and run again; it is needed once. ${FALLBACK_HINT}`,
+    );
+  }
+  return mvn;
+}
+
 /**
  * Makes `<cacheDir>/druid-<version>/{lib,extensions/<name>}` exist, running Maven once (about
- * 200 MB; a minute on a fast link). The directory records a hash of the POMs that produced it,
- * so it is reused offline and refetched only when a POM changes. Returns the directory.
+ * 200 MB; a minute on a fast link), and builds our PostgreSQL metadata extension into
+ * `extensions/`. Both record a hash of what produced them (the POMs; the extension's source), so
+ * they are reused offline and redone only when that changes. Returns the directory.
  */
 export async function ensureDruidDistribution(cacheDir: string, log: (msg: string) => void): Promise<string> {
   const home = join(cacheDir, `druid-${DRUID_VERSION}`);
+  await fetchDistribution(home, log);
+  await buildPostgresMetadataExtension(home, log);
+  return home;
+}
+
+async function fetchDistribution(home: string, log: (msg: string) => void): Promise<void> {
   const marker = join(home, 'complete');
   const poms = distributionPoms();
   const hash = createHash('sha256');
   for (const [out, pom] of poms) hash.update(out).update('\0').update(await readFile(pom)).update('\0');
   const pomHash = hash.digest('hex');
 
-  if ((await readFile(marker, 'utf8').catch(() => '')).trim() === pomHash && (await isComplete(home))) return home;
+  if ((await readFile(marker, 'utf8').catch(() => '')).trim() === pomHash && (await isComplete(home))) return;
 
-  const mvn = await findOnPath('mvn', process.env['PATH']);
-  if (mvn === undefined) {
-    throw new LocalStackError(
-      `The Druid ${DRUID_VERSION} jars are not in ${home} yet and fetching them needs Maven (\`mvn\`), which is not on PATH. ` +
-        `Install Maven (e.g. \`apt-get install maven\` or \`brew install maven\`) and run again; it is needed once. ${FALLBACK_HINT}`,
-    );
-  }
+  const mvn = await requireMaven(home, `The Druid ${DRUID_VERSION} distribution`);
 
   await mkdir(home, { recursive: true });
   // Fetch into a private directory and move the results at the end, so an interrupted or
@@ -168,8 +223,7 @@ export async function ensureDruidDistribution(cacheDir: string, log: (msg: strin
           pomDir,
         );
       } catch (err) {
-        const output = String((err as { output?: string }).output ?? '').trim().split('\n').slice(-15).join('\n');
-        throw new LocalStackError(`Maven could not fetch Druid ${DRUID_VERSION} ${out} (${(err as Error).message.split('\n')[0]}).\n${output}\n${FALLBACK_HINT}`);
+        throw mavenFailure(`fetch Druid ${DRUID_VERSION} ${out}`, err);
       }
     }
     await rm(join(work, 'poms'), { recursive: true, force: true });
@@ -188,7 +242,123 @@ export async function ensureDruidDistribution(cacheDir: string, log: (msg: strin
     await rm(work, { recursive: true, force: true });
   }
   log(`Druid ${DRUID_VERSION} is in ${home}.`);
-  return home;
+}
+
+function postgresExtensionJar(): string {
+  return `${DRUID_POSTGRES_METADATA_EXTENSION}-${DRUID_VERSION}.jar`;
+}
+
+/**
+ * Compiles our extension and puts it, with the PostgreSQL JDBC driver, in
+ * `extensions/ridehail-postgresql-metadata/` (a few seconds with a warm Maven repository). The
+ * source hash is kept beside, not inside, that directory: Druid would treat any file in it as
+ * part of the extension, and a refetch of `extensions/` must not leave a stale hash behind
+ * claiming a build (the jar check catches that).
+ */
+async function buildPostgresMetadataExtension(home: string, log: (msg: string) => void): Promise<void> {
+  const name = DRUID_POSTGRES_METADATA_EXTENSION;
+  const source = localAsset('druid', 'extensions', name);
+  const dest = join(home, 'extensions', name);
+  const marker = join(home, `${name}.source-sha256`);
+  const sourceHash = await hashTree(source);
+  if ((await readFile(marker, 'utf8').catch(() => '')).trim() === sourceHash && (await exists(join(dest, postgresExtensionJar())))) return;
+
+  const mvn = await requireMaven(home, `Druid's PostgreSQL metadata extension (${name})`);
+  const work = join(home, `build-${process.pid}-${Date.now()}`);
+  try {
+    log(`Building the Druid extension ${name} with Maven…`);
+    // Built in a copy: the package may be installed read-only, and target/ must not land in it.
+    const srcCopy = join(work, 'src');
+    const out = join(work, 'out');
+    await cp(source, srcCopy, { recursive: true, filter: (from) => relative(source, from) !== BUILD_OUTPUT });
+    try {
+      await runMaven(
+        mvn,
+        ['-q', '-B', '-Dstyle.color=never', '-f', 'pom.xml', 'package', 'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${out}`],
+        srcCopy,
+      );
+    } catch (err) {
+      throw mavenFailure(`build the Druid extension ${name}`, err);
+    }
+    await copyFile(join(srcCopy, 'target', postgresExtensionJar()), join(out, postgresExtensionJar()));
+    await mkdir(join(home, 'extensions'), { recursive: true });
+    await rm(dest, { recursive: true, force: true });
+    try {
+      await rename(out, dest);
+    } catch (err) {
+      // Another process finished first; its build is of the same source.
+      if (!(await exists(join(dest, postgresExtensionJar())))) throw err;
+    }
+    await writeFile(marker, `${sourceHash}\n`);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+  log(`Druid extension ${name} is in ${dest}.`);
+}
+
+/** Where Druid keeps its metadata; see {@link StartDruidOptions.metadata}. */
+export interface DruidMetadataOptions {
+  /** A Postgres the Druid JVMs can reach, `postgres://user:password@host:port/db`; its user must be allowed to create a database (or it must exist). */
+  readonly postgresUrl: string;
+  /** Database for Druid's tables, created in that server when missing. Default {@link DRUID_METADATA_DATABASE}. */
+  readonly database?: string | undefined;
+}
+
+/** What a Druid JVM needs to reach its PostgreSQL metadata database. */
+export interface DruidPostgresMetadata {
+  readonly connectURI: string;
+  readonly user: string;
+  readonly password: string;
+  readonly database: string;
+  /** `postgres://…` URL of the same database, for inspecting Druid's tables. */
+  readonly url: string;
+}
+
+/**
+ * Creates the metadata database in the Postgres at `postgresUrl` unless it exists, and returns the
+ * JDBC settings for it. Druid then creates its own tables (`druid.metadata.storage.connector.createTables`).
+ */
+export async function preparePostgresMetadata(opts: DruidMetadataOptions): Promise<DruidPostgresMetadata> {
+  let url: URL;
+  try {
+    url = new URL(opts.postgresUrl);
+  } catch {
+    throw new LocalStackError(`Not a Postgres URL for Druid's metadata: ${opts.postgresUrl}`);
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') throw new LocalStackError(`Not a Postgres URL for Druid's metadata (want postgres://…): ${opts.postgresUrl}`);
+  const database = opts.database ?? DRUID_METADATA_DATABASE;
+  const host = url.hostname === '' || url.hostname === 'localhost' ? '127.0.0.1' : url.hostname;
+  const port = url.port === '' ? 5432 : Number(url.port);
+  const user = decodeURIComponent(url.username);
+  const password = decodeURIComponent(url.password);
+
+  const client = new pg.Client({ connectionString: opts.postgresUrl, connectionTimeoutMillis: 5_000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (found.rowCount === 0) await client.query(`CREATE DATABASE ${client.escapeIdentifier(database)}`);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    // 42P04 duplicate_database / 23505 on pg_database: another start created it between our two statements.
+    if (code !== '42P04' && code !== '23505') {
+      throw new LocalStackError(`Cannot prepare Druid's metadata database "${database}" in ${host}:${port}: ${(err as Error).message}`);
+    }
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+
+  const dbUrl = new URL(url.href);
+  dbUrl.pathname = `/${encodeURIComponent(database)}`;
+  const jdbcHost = host.includes(':') ? `[${host}]` : host;
+  const sslmode = url.searchParams.get('sslmode');
+  const connectURI = `jdbc:postgresql://${jdbcHost}:${port}/${encodeURIComponent(database)}${sslmode !== null ? `?sslmode=${encodeURIComponent(sslmode)}` : ''}`;
+  return { connectURI, user, password, database, url: dbUrl.href };
+}
+
+/** A value for a .properties file, where a backslash starts an escape. */
+function propertyValue(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
 }
 
 export interface StartDruidOptions {
@@ -202,6 +372,12 @@ export interface StartDruidOptions {
   readonly routerPort: number;
   /** Other ports; by default routerPort + {@link DRUID_PORT_OFFSETS}. */
   readonly ports?: Partial<Omit<DruidPorts, 'router'>>;
+  /**
+   * Keep Druid's metadata (segments, supervisors, tasks, rules, ...) in this PostgreSQL, in a
+   * database of its own. Without it, metadata is in Derby under `dataDir/derby`. A data dir's
+   * segments and tasks belong to one metadata store: do not switch stores on the same data dir.
+   */
+  readonly metadata?: DruidMetadataOptions | undefined;
   /** A Java 17 (Druid 33 supports 11 and 17; 21 is experimental). Default: `java` on PATH. */
   readonly javaHome?: string | undefined;
   /** How long to wait for every service to report healthy. Default 240 s. */
@@ -219,6 +395,8 @@ export interface StartedDruid {
   readonly pids: number[];
   readonly routerUrl: string;
   readonly ports: DruidPorts;
+  /** Where the metadata is: `postgresql` (with its database) or `derby`. */
+  readonly metadata: { readonly type: 'postgresql'; readonly database: string; readonly connectURI: string; readonly url: string } | { readonly type: 'derby'; readonly connectURI: string };
 }
 
 /** Fills `${NAME}` placeholders; an unknown name is a bug in the templates, so it throws. */
@@ -248,10 +426,10 @@ async function renderConfDir(src: string, dest: string, vars: Readonly<Record<st
   }
 }
 
-async function spawnLogged(command: string, args: string[], cwd: string, logFile: string): Promise<number> {
+async function spawnLogged(command: string, args: string[], cwd: string, logFile: string, env?: NodeJS.ProcessEnv): Promise<number> {
   const out = await open(logFile, 'a');
   try {
-    const child = spawn(command, args, { cwd, detached: true, stdio: ['ignore', out.fd, out.fd] });
+    const child = spawn(command, args, { cwd, detached: true, stdio: ['ignore', out.fd, out.fd], env: env ?? process.env });
     await Promise.race([
       once(child, 'spawn'),
       once(child, 'error').then(([err]) => {
@@ -330,13 +508,18 @@ export async function startDruid(opts: StartDruidOptions): Promise<StartedDruid>
 
   const dataDir = opts.dataDir;
   const confDir = join(dataDir, 'conf');
-  for (const d of ['tmp', 'derby', 'zk', 'segments', 'segment-cache', 'task', 'processing', 'indexing-logs']) {
+  const postgres = opts.metadata !== undefined ? await preparePostgresMetadata(opts.metadata) : undefined;
+  if (postgres !== undefined && !(await exists(join(home, 'extensions', DRUID_POSTGRES_METADATA_EXTENSION, postgresExtensionJar())))) {
+    throw new LocalStackError(`No ${DRUID_POSTGRES_METADATA_EXTENSION} extension in ${home}: run ensureDruidDistribution first.`);
+  }
+  for (const d of ['tmp', ...(postgres === undefined ? ['derby'] : []), 'zk', 'segments', 'segment-cache', 'task', 'processing', 'indexing-logs']) {
     await mkdir(join(dataDir, d), { recursive: true });
   }
   await mkdir(opts.logDir, { recursive: true });
   await rm(confDir, { recursive: true, force: true });
-  await renderConfDir(localAsset('druid', 'conf'), confDir, {
+  const vars: Record<string, string> = {
     EXTENSIONS_DIR: join(home, 'extensions'),
+    EXTENSIONS_LOAD_LIST: JSON.stringify([...DRUID_EXTENSIONS, ...(postgres !== undefined ? [DRUID_POSTGRES_METADATA_EXTENSION] : [])]),
     DATA_DIR: dataDir,
     ZK_PORT: String(opts.zkPort),
     DERBY_PORT: String(ports.derby),
@@ -345,7 +528,16 @@ export async function startDruid(opts: StartDruidOptions): Promise<StartedDruid>
     HISTORICAL_PORT: String(ports.historical),
     INDEXER_PORT: String(ports.indexer),
     ROUTER_PORT: String(ports.router),
-  });
+    METADATA_CONNECT_URI: propertyValue(postgres?.connectURI ?? ''),
+    METADATA_USER: propertyValue(postgres?.user ?? ''),
+    METADATA_PASSWORD_ENV: DRUID_METADATA_PASSWORD_ENV,
+  };
+  const metadataTemplate = localAsset('druid', 'metadata', postgres !== undefined ? 'postgresql.properties' : 'derby.properties');
+  vars['METADATA_STORAGE'] = renderTemplate(await readFile(metadataTemplate, 'utf8'), vars, metadataTemplate).trimEnd();
+  await renderConfDir(localAsset('druid', 'conf'), confDir, vars);
+  const druidEnv: NodeJS.ProcessEnv = { ...process.env };
+  if (postgres !== undefined) druidEnv[DRUID_METADATA_PASSWORD_ENV] = postgres.password;
+  else delete druidEnv[DRUID_METADATA_PASSWORD_ENV];
 
   const libCp = join(home, 'lib', '*');
   const common = join(confDir, '_common');
@@ -389,7 +581,7 @@ export async function startDruid(opts: StartDruidOptions): Promise<StartedDruid>
         'server',
         svc.cli,
       ];
-      const pid = await spawnLogged(java, args, dataDir, logFile);
+      const pid = await spawnLogged(java, args, dataDir, logFile, druidEnv);
       started.push({ name: svc.conf, pid, logFile });
       log(`Druid ${svc.conf} starting on 127.0.0.1:${ports[svc.port]} (pid ${pid})`);
     }
@@ -405,8 +597,12 @@ export async function startDruid(opts: StartDruidOptions): Promise<StartedDruid>
     throw err;
   }
   const routerUrl = `http://127.0.0.1:${ports.router}`;
-  log(`Druid is up: ${routerUrl}`);
-  return { pids: started.map((s) => s.pid), routerUrl, ports };
+  log(`Druid is up: ${routerUrl} (metadata in ${postgres !== undefined ? `PostgreSQL database ${postgres.database}` : 'Derby'})`);
+  const metadata: StartedDruid['metadata'] =
+    postgres !== undefined
+      ? { type: 'postgresql', database: postgres.database, connectURI: postgres.connectURI, url: postgres.url }
+      : { type: 'derby', connectURI: `jdbc:derby://127.0.0.1:${ports.derby}/metadata.db` };
+  return { pids: started.map((s) => s.pid), routerUrl, ports, metadata };
 }
 
 /**
