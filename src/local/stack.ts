@@ -194,9 +194,16 @@ function topologyOf(paths: StackPaths, state: Pick<StackState, 'controllers' | '
   });
 }
 
-/** Kafka's cluster ids are base64url UUIDs. */
-function newClusterId(): string {
-  return randomBytes(16).toString('base64url');
+/**
+ * Kafka's cluster ids are base64url UUIDs. One that starts with '-' reads as a flag to
+ * kafka-storage's argument parser (1 start in 64 failed so), which is why Kafka's own
+ * Uuid.randomUuid() never hands one out; neither do we.
+ */
+export function newClusterId(random: () => Buffer = () => randomBytes(16)): string {
+  for (;;) {
+    const id = random().toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 async function clusterIdOnDisk(topology: KafkaTopology): Promise<string | undefined> {
