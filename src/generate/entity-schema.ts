@@ -1,5 +1,5 @@
-import { Faker, allLocales, type LocaleDefinition } from '@faker-js/faker';
-import { hash32 } from './random.js';
+import { Faker, allLocales, type LocaleDefinition, type Randomizer } from '@faker-js/faker';
+import { hash128, Rng } from './random.js';
 
 /**
  * Mimesis-style declarative documents on top of faker: a schema names each field by a faker path
@@ -71,6 +71,23 @@ export function fakerLocales(): string[] {
   return Object.keys(allLocales).filter((code) => code !== 'base');
 }
 
+/**
+ * faker's default randomizer is a Mersenne Twister, whose seeding fills 624 words: every document
+ * is seeded afresh, so a driver's signup cost more in seeding than in everything else. sfc32 (our
+ * Rng) seeds from four words.
+ */
+function sfcRandomizer(): Randomizer {
+  let rng = new Rng(0, 0, 0, 1);
+  // faker calls these detached from the object, so no `this`.
+  return {
+    next: () => rng.next(),
+    seed: (seed) => {
+      const [a = 0, b = 0, c = 0, d = 1] = typeof seed === 'number' ? hash128(String(seed)) : seed;
+      rng = new Rng(a, b, c, d);
+    },
+  };
+}
+
 const fakers = new Map<string, Faker>();
 const fieldCaches = new WeakMap<Faker, Map<string, (...args: unknown[]) => unknown>>();
 
@@ -84,7 +101,7 @@ export function fakerFor(locale: string): Faker {
     const chain = [primary];
     if (locale !== 'en' && definitions.en) chain.push(definitions.en);
     if (definitions.base) chain.push(definitions.base);
-    faker = new Faker({ locale: chain });
+    faker = new Faker({ locale: chain, randomizer: sfcRandomizer() });
     fakers.set(locale, faker);
   }
   return faker;
@@ -120,7 +137,7 @@ export function schema<T>(define: (field: Field, context: FieldContext) => T): E
   const build = (key: string, options: CreateOptions): T => {
     const locale = options.locale ?? 'en';
     const faker = fakerFor(locale);
-    faker.seed(hash32(String(options.seed), locale, key));
+    faker.seed(hash128([String(options.seed), locale, key].join('\u0000')));
     faker.setDefaultRefDate(options.refDate ?? DEFAULT_REF_DATE);
     return define(fieldOf(faker), { faker, locale, seed: options.seed, key });
   };

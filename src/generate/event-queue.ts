@@ -8,58 +8,90 @@ export interface Scheduled {
 }
 
 export class EventQueue<T extends Scheduled> {
-  private readonly heap: T[] = [];
+  // The keys live in typed arrays beside the items: sifting compares keys only, and reading them
+  // from contiguous memory instead of from each item (scattered over the heap, tens of thousands
+  // of them) was the simulation's largest cost.
+  private items: (T | undefined)[] = [];
+  private times = new Float64Array(1024);
+  private seqs = new Float64Array(1024);
+  private count = 0;
   private nextSeq = 0;
 
   get size(): number {
-    return this.heap.length;
+    return this.count;
   }
 
   /** Time of the earliest action, or Infinity when nothing is scheduled. */
   peekTime(): number {
-    return this.heap[0]?.at ?? Infinity;
+    return this.count > 0 ? this.times[0]! : Infinity;
   }
 
   push(item: T): void {
     item.seq = this.nextSeq++;
-    const heap = this.heap;
-    heap.push(item);
-    let i = heap.length - 1;
+    if (this.count === this.times.length) this.grow();
+    const { items, times, seqs } = this;
+    const at = item.at;
+    const seq = item.seq;
+    let i = this.count++;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      const p = heap[parent]!;
-      if (p.at < item.at || (p.at === item.at && p.seq < item.seq)) break;
-      heap[i] = p;
+      const pt = times[parent]!;
+      if (pt < at || (pt === at && seqs[parent]! < seq)) break;
+      items[i] = items[parent];
+      times[i] = pt;
+      seqs[i] = seqs[parent]!;
       i = parent;
     }
-    heap[i] = item;
+    items[i] = item;
+    times[i] = at;
+    seqs[i] = seq;
   }
 
   pop(): T | undefined {
-    const heap = this.heap;
-    const top = heap[0];
-    const last = heap.pop();
-    if (top === undefined || last === undefined || heap.length === 0) return top;
-    const n = heap.length;
+    if (this.count === 0) return undefined;
+    const { items, times, seqs } = this;
+    const top = items[0];
+    const n = --this.count;
+    const last = items[n];
+    const lastAt = times[n]!;
+    const lastSeq = seqs[n]!;
+    items[n] = undefined;
+    if (n === 0) return top;
     let i = 0;
     for (;;) {
       const left = 2 * i + 1;
       if (left >= n) break;
       const right = left + 1;
       let child = left;
-      let c = heap[left]!;
+      let ct = times[left]!;
+      let cs = seqs[left]!;
       if (right < n) {
-        const r = heap[right]!;
-        if (r.at < c.at || (r.at === c.at && r.seq < c.seq)) {
+        const rt = times[right]!;
+        const rs = seqs[right]!;
+        if (rt < ct || (rt === ct && rs < cs)) {
           child = right;
-          c = r;
+          ct = rt;
+          cs = rs;
         }
       }
-      if (last.at < c.at || (last.at === c.at && last.seq < c.seq)) break;
-      heap[i] = c;
+      if (lastAt < ct || (lastAt === ct && lastSeq < cs)) break;
+      items[i] = items[child];
+      times[i] = ct;
+      seqs[i] = cs;
       i = child;
     }
-    heap[i] = last;
+    items[i] = last;
+    times[i] = lastAt;
+    seqs[i] = lastSeq;
     return top;
+  }
+
+  private grow(): void {
+    const times = new Float64Array(this.times.length * 2);
+    times.set(this.times);
+    const seqs = new Float64Array(this.seqs.length * 2);
+    seqs.set(this.seqs);
+    this.times = times;
+    this.seqs = seqs;
   }
 }

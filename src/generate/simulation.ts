@@ -709,7 +709,6 @@ export class Simulation implements EventSource {
       return;
     }
     // Surge is quoted from the zone as the rider sees it, idle drivers (this one included) counted.
-    ((globalThis as unknown as {ratios: number[]}).ratios ??= []).push(state.demand.near(ride.pickupZone, this.now) / Math.max(1, state.available.countNear(ride.pickupZone, SURGE_RING)));
     ride.surge = surgeMultiplier(state.demand.near(ride.pickupZone, this.now), state.available.countNear(ride.pickupZone, SURGE_RING));
     state.available.remove(driver);
     this.moveDriver(driver);
