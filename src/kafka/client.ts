@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
+import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from './kafkajs.js';
 import type { KafkaSettings } from '../config/config.js';
 
 // kafkajs warns on every producer about its v2 partitioner change; our keys are new, so the

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { Kafka, logLevel, type Producer } from '../../src/kafka/kafkajs.js';
 import pg from 'pg';
 import { topicByName, type TopicSpec } from '../../src/contract/topics.js';
 import { ensureTopics, withAdmin } from '../../src/kafka/admin.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { Kafka, logLevel, type Producer } from '../../src/kafka/kafkajs.js';
 import { KafkaMetricsSource } from '../../src/dashboard/metrics-source.js';
 import type { RideMetrics } from '../../src/contract/generated/ride_metrics.js';
 import { cityWindow, zoneWindow, zonesAround } from '../unit/dashboard/fixtures.js';

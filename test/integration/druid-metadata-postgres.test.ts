@@ -8,10 +8,11 @@ import { randomBytes } from 'node:crypto';
 import { access, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
+import type { Admin, Producer } from 'kafkajs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ensureDruidDistribution, startDruid, stopDruid, type StartDruidOptions, type StartedDruid } from '../../src/local/druid.js';
+import { createKafka } from '../../src/kafka/client.js';
 import { findFreePort, findFreePortBase } from '../../src/local/free-port.js';
 import { makeTempRoot, testCacheDir } from '../helpers/stack.js';
 
@@ -86,13 +87,15 @@ async function withMetadataDb<T>(url: string, fn: (c: pg.Client) => Promise<T>):
   }
 }
 
-async function rssMb(pids: readonly number[]): Promise<number> {
-  let kb = 0;
+/** Resident memory of each process, in MB, e.g. `1460 MB (zookeeper 95, coordinator-overlord 270, ...)`. */
+async function rss(pids: readonly number[]): Promise<string> {
+  const names = ['zookeeper', 'coordinator-overlord', 'broker', 'historical', 'indexer', 'router'];
+  const mb: number[] = [];
   for (const pid of pids) {
     const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
-    kb += Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    mb.push(Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024));
   }
-  return Math.round(kb / 1024);
+  return `${mb.reduce((a, b) => a + b, 0)} MB (${mb.map((m, i) => `${names[i] ?? pids[i]} ${m}`).join(', ')})`;
 }
 
 function supervisorSpec(): unknown {
@@ -160,7 +163,7 @@ describe.skipIf(databaseUrl === '' || brokers === '')('local Druid with its meta
       metadata: { postgresUrl: databaseUrl, database: metadataDatabase },
       log,
     };
-    const kafka = new Kafka({ brokers: brokers.split(','), logLevel: logLevel.NOTHING });
+    const kafka = createKafka({ brokers: brokers.split(','), clientId: 'druid-metadata-postgres-test', ssl: false });
     admin = kafka.admin();
     await admin.connect();
     await admin.createTopics({ topics: [{ topic, numPartitions: 2, replicationFactor: 1 }], waitForLeaders: true });
@@ -169,7 +172,7 @@ describe.skipIf(databaseUrl === '' || brokers === '')('local Druid with its meta
 
     const t1 = Date.now();
     druid = await startDruid(options);
-    log(`Druid with PostgreSQL metadata up in ${((Date.now() - t1) / 1000).toFixed(1)} s, RSS ${await rssMb(druid.pids)} MB`);
+    log(`Druid with PostgreSQL metadata up in ${((Date.now() - t1) / 1000).toFixed(1)} s, RSS ${await rss(druid.pids)}`);
   }, 20 * 60_000);
 
   afterAll(async () => {
@@ -253,7 +256,7 @@ describe.skipIf(databaseUrl === '' || brokers === '')('local Druid with its meta
     druid = undefined;
     const tStart = Date.now();
     druid = await startDruid(options);
-    log(`restarted in ${((Date.now() - tStart) / 1000).toFixed(1)} s, RSS ${await rssMb(druid.pids)} MB`);
+    log(`restarted in ${((Date.now() - tStart) / 1000).toFixed(1)} s, RSS ${await rss(druid.pids)}`);
     const routerUrl = druid.routerUrl;
 
     expect(await getJson(`${routerUrl}/druid/indexer/v1/supervisor`)).toContain(dataSource);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel, type Message } from 'kafkajs';
+import { Kafka, logLevel, type Message } from '../../src/kafka/kafkajs.js';
 import { generate, type GenerateParams } from '../../src/generate/job.js';
 import { MemorySink } from '../../src/generate/sinks.js';
 import { BUILT_IN_CITIES } from '../../src/generate/cities.js';

@@ -1,4 +1,4 @@
-import { Kafka, logLevel, Partitioners, type Admin, type Producer } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Admin, type Producer } from '../../src/kafka/kafkajs.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findJava } from '../../src/local/java.js';
 import { ensureKafkaDist } from '../../src/local/kafka-dist.js';

@@ -1,5 +1,5 @@
 import { describe, expect, inject, it } from 'vitest';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel } from '../../src/kafka/kafkajs.js';
 import { main } from '../../src/cli/main.js';
 import { allTopics } from '../../src/contract/topics.js';
 import { describeTopics } from '../../src/kafka/admin.js';

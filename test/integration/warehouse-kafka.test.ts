@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel } from '../../src/kafka/kafkajs.js';
 import { loadMigrations, migrate } from '../../src/warehouse/migrations.js';
 import { loadKafka } from '../../src/warehouse/load.js';
 import { LOADED_TOPICS } from '../../src/warehouse/loader.js';
