@@ -81,8 +81,15 @@ describe('enrich survives SIGKILL mid-stream with exactly-once outputs', () => {
     expect(summary.unaccounted).toBe(0);
     expect(summary.counters.dlq).toBe(run.manifest.faults.counts.invalid);
 
-    const clean = run.records.filter((r) => r.json).map((r) => JSON.parse(r.value) as { event_id: string; event_type: string; event_time: string; city: string; ride_id?: string });
-    const unique = [...new Map(clean.map((e) => [e.event_id, e])).values()].filter((e) => !Number.isNaN(Date.parse(e.event_time)) && Date.parse(e.event_time) < Date.now() + 86_400_000);
+    // The clean stream is every record but the broken copies the generator injected: each has an
+    // event_id of its own (listed in the manifest), and one that is still JSON — a schema_version
+    // made a string, say — would otherwise count as one more request. Duplicates collapse on event_id.
+    const broken = new Set(run.manifest.faults.records.filter((f) => f.kind === 'invalid').map((f) => f.event_id));
+    const clean = run.records
+      .filter((r) => r.json)
+      .map((r) => JSON.parse(r.value) as { event_id: string; event_type: string; event_time: string; city: string; ride_id?: string })
+      .filter((e) => !broken.has(e.event_id));
+    const unique = [...new Map(clean.map((e) => [e.event_id, e])).values()];
     const endedRides = new Set(unique.filter((e) => e.event_type === 'ride_completed' || e.event_type === 'ride_cancelled').map((e) => e.ride_id));
 
     const enriched = await readTopic(kafka, `${prefix}enriched_rides`);
