@@ -323,9 +323,10 @@ export async function preparePostgresMetadata(opts: DruidMetadataOptions): Promi
   try {
     url = new URL(opts.postgresUrl);
   } catch {
-    throw new LocalStackError(`Not a Postgres URL for Druid's metadata: ${opts.postgresUrl}`);
+    // Not echoed: a malformed URL may still carry a password.
+    throw new LocalStackError("Druid's metadata Postgres URL is not a valid URL (want postgres://user:password@host:port/db)");
   }
-  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') throw new LocalStackError(`Not a Postgres URL for Druid's metadata (want postgres://…): ${opts.postgresUrl}`);
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') throw new LocalStackError(`Druid's metadata URL must be postgres://… (got ${url.protocol}//…)`);
   const database = opts.database ?? DRUID_METADATA_DATABASE;
   const host = url.hostname === '' || url.hostname === 'localhost' ? '127.0.0.1' : url.hostname;
   const port = url.port === '' ? 5432 : Number(url.port);
@@ -350,7 +351,8 @@ export async function preparePostgresMetadata(opts: DruidMetadataOptions): Promi
 
   const dbUrl = new URL(url.href);
   dbUrl.pathname = `/${encodeURIComponent(database)}`;
-  const jdbcHost = host.includes(':') ? `[${host}]` : host;
+  // WHATWG URL already brackets IPv6 hostnames, which is also the JDBC form.
+  const jdbcHost = host;
   const sslmode = url.searchParams.get('sslmode');
   const connectURI = `jdbc:postgresql://${jdbcHost}:${port}/${encodeURIComponent(database)}${sslmode !== null ? `?sslmode=${encodeURIComponent(sslmode)}` : ''}`;
   return { connectURI, user, password, database, url: dbUrl.href };
@@ -364,7 +366,7 @@ function propertyValue(value: string): string {
 export interface StartDruidOptions {
   /** As passed to {@link ensureDruidDistribution} (which must have run). */
   readonly cacheDir: string;
-  /** Persistent state: metadata (Derby), deep storage, segment cache, ZooKeeper, task dirs. */
+  /** Persistent state: deep storage, segment cache, ZooKeeper, task dirs, and the metadata when it is in Derby. */
   readonly dataDir: string;
   /** One `<process>.log` per process (appended). */
   readonly logDir: string;
