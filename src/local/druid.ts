@@ -351,10 +351,9 @@ export async function preparePostgresMetadata(opts: DruidMetadataOptions): Promi
 
   const dbUrl = new URL(url.href);
   dbUrl.pathname = `/${encodeURIComponent(database)}`;
-  // WHATWG URL already brackets IPv6 hostnames, which is also the JDBC form.
-  const jdbcHost = host;
   const sslmode = url.searchParams.get('sslmode');
-  const connectURI = `jdbc:postgresql://${jdbcHost}:${port}/${encodeURIComponent(database)}${sslmode !== null ? `?sslmode=${encodeURIComponent(sslmode)}` : ''}`;
+  // `host` keeps WHATWG URL's brackets around IPv6 addresses, which is also the JDBC form.
+  const connectURI = `jdbc:postgresql://${host}:${port}/${encodeURIComponent(database)}${sslmode !== null ? `?sslmode=${encodeURIComponent(sslmode)}` : ''}`;
   return { connectURI, user, password, database, url: dbUrl.href };
 }
 
