@@ -10,6 +10,7 @@ import { generateCommand } from './commands/generate.js';
 import { produceCommand } from './commands/produce.js';
 import { enrichCommand } from './commands/enrich.js';
 import { warehouseCommand } from './commands/warehouse.js';
+import { druidCommand } from './commands/druid.js';
 import { dashboardCommand } from './commands/dashboard.js';
 import { demoCommand } from './commands/demo.js';
 
@@ -49,6 +50,7 @@ Examples:
     produceCommand(ctx),
     enrichCommand(ctx),
     warehouseCommand(ctx),
+    druidCommand(ctx),
     dashboardCommand(ctx),
     demoCommand(ctx),
     configCommand(ctx),
