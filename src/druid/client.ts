@@ -35,7 +35,7 @@ export class DruidUnreachableError extends Error {
   }
 }
 
-/** One entry of GET /druid/indexer/v1/supervisor?state=true. */
+/** One entry of GET /druid/indexer/v1/supervisor?state=true. Its `suspended` is always false in Druid 33: read the status. */
 export interface SupervisorStateEntry {
   readonly id: string;
   readonly state?: string;

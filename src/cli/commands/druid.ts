@@ -88,7 +88,8 @@ async function submit(ctx: CliContext, command: Command, opts: SubmitOptions): P
 
   const client = new DruidClient(config.druidUrl);
   const results = await withDruid(client, async (druid) => {
-    const existing = new Map((await druid.supervisorStates()).map((s) => [s.id, s]));
+    // From the specs, not `?state=true`: Druid 33 reports suspended=false there for a suspended supervisor.
+    const existing = new Map((await druid.supervisorsFull()).map((s) => [s.id, { suspended: (s.spec as { suspended?: unknown } | undefined)?.suspended === true }]));
     const done: { name: string; id: string; dataSource: string; topic: string; action: SubmitAction; suspended: boolean }[] = [];
     for (const s of specs) {
       const before = existing.get(s.id);
