@@ -72,6 +72,8 @@ export interface SimulationStatus {
   timeMs: number;
   openRides: number;
   driversOnline: number;
+  /** Actions on the agenda: what the simulation holds in memory grows with this. */
+  scheduled: number;
   cities: CityStatus[];
 }
 
@@ -321,6 +323,7 @@ export class Simulation implements EventSource {
       timeMs: this.now,
       openRides: cities.reduce((n, c) => n + c.openRides, 0),
       driversOnline: cities.reduce((n, c) => n + c.driversOnline, 0),
+      scheduled: this.queue.size,
       cities,
     };
   }

@@ -33,6 +33,14 @@ interface GenerateOptions {
 
 const DEFAULT_RATE = 200;
 
+/** Milliseconds as the largest unit of --duration's syntax that states them exactly (300000 → 5m). */
+export function formatDuration(ms: number): string {
+  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1_000]] as const) {
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
 function rateOption(raw: string): number | 'max' {
   if (raw === 'max') return 'max';
   const value = Number(raw);
@@ -64,8 +72,9 @@ export function generateCommand(ctx: CliContext): Command {
     .option('--invalid-rate <f>', 'fraction of records followed by a broken copy (not JSON, failing the schema, or impossible)', fraction, 0)
     .option('--duplicate-rate <f>', 'fraction of records sent twice (same bytes, same event_id), shortly apart', fraction, 0)
     .option('--late-rate <f>', 'fraction of records held back and sent late', fraction, 0)
-    .option('--late-by <d>', 'how far (in event time) behind the stream late records are sent', durationMs, DEFAULT_LATE_BY_MS)
-    .option('--ping-interval <d>', 'how often online vehicles report their location (event time)', durationMs, DEFAULT_PING_INTERVAL_MS)
+    // Defaults are shown as durations, the form the flags take, not as the milliseconds they hold.
+    .addOption(new Option('--late-by <d>', 'how far (in event time) behind the stream late records are sent').argParser(durationMs).default(DEFAULT_LATE_BY_MS, formatDuration(DEFAULT_LATE_BY_MS)))
+    .addOption(new Option('--ping-interval <d>', 'how often online vehicles report their location (event time)').argParser(durationMs).default(DEFAULT_PING_INTERVAL_MS, formatDuration(DEFAULT_PING_INTERVAL_MS)))
     .option('--json', 'print the summary as JSON')
     .addHelpText(
       'after',
@@ -125,8 +134,12 @@ Examples:
         try {
           const kafka = await KafkaSink.connect(config.kafka, {
             signal,
-            onConnectRetry: (attempt, attempts, delayMs, error) =>
-              spinner.update(`Kafka at ${config.kafka.brokers.join(',')} not reachable (${error.message}); attempt ${attempt + 1}/${attempts} in ${delayMs / 1000}s`),
+            onConnectRetry: (attempt, attempts, delayMs, error) => {
+              const text = `Kafka at ${config.kafka.brokers.join(',')} not reachable (${error.message}); attempt ${attempt + 1}/${attempts} in ${delayMs / 1000}s`;
+              // Without a TTY the spinner cannot be rewritten; each retry gets its own line instead.
+              if (out.interactive && !jsonMode) spinner.update(text);
+              else out.warn(text);
+            },
           });
           const created = await kafka.ensureTopics(SOURCE_TOPICS.map((t) => t.name));
           spinner.succeed(`connected to Kafka at ${config.kafka.brokers.join(',')}${created.length > 0 ? `; created ${created.join(', ')}` : ''}`);
@@ -164,7 +177,7 @@ Examples:
       }
       const live = new LiveStats(opts.rate);
       let lastLive = Date.now();
-      live.line({ events: 0, records: 0, byTopic: {}, eventTimeMs: undefined, status: { timeMs: startMs, openRides: 0, driversOnline: 0, cities: [] } }, lastLive);
+      live.line({ events: 0, records: 0, byTopic: {}, eventTimeMs: undefined, status: { timeMs: startMs, openRides: 0, driversOnline: 0, scheduled: 0, cities: [] } }, lastLive);
 
       let summary: GenerateSummary;
       try {
