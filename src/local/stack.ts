@@ -3,6 +3,20 @@ import { randomBytes } from 'node:crypto';
 import { access, mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import {
+  busyDruidPorts,
+  DRUID_STACK_PROCESSES,
+  DRUID_ZOOKEEPER,
+  DRUID_ZOOKEEPER_OFFSET,
+  druidLogFile,
+  druidMarker,
+  druidPortOf,
+  druidProcessHealthy,
+  druidRouterUrl,
+  isDruidProcess,
+  startStackDruid,
+  type StackDruidState,
+} from './druid-stack.js';
 import { LocalStackError } from './errors.js';
 import { isPortFree } from './free-port.js';
 import { findJava } from './java.js';
@@ -25,7 +39,7 @@ const execFileAsync = promisify(execFile);
 
 export const POSTGRES_PROCESS = 'postgres';
 
-export type ProcessRole = 'broker' | 'controller' | 'broker+controller' | 'postgres';
+export type ProcessRole = 'broker' | 'controller' | 'broker+controller' | 'postgres' | 'druid' | 'zookeeper';
 /** healthy: answers (Kafka metadata lists the broker / controller port accepts / Postgres runs a query). */
 export type Health = 'healthy' | 'unhealthy' | 'stopped';
 
@@ -46,6 +60,8 @@ export interface ProcessStatus {
 export interface Connection {
   readonly KAFKA_BROKERS: string;
   readonly DATABASE_URL?: string;
+  /** The local Druid's router, when it runs. */
+  readonly DRUID_URL?: string;
 }
 
 export interface UpProcess extends ProcessStatus {
@@ -65,7 +81,7 @@ export interface StatusResult {
   readonly stackDir: string;
   /** `up` has been run here (and not purged). */
   readonly exists: boolean;
-  /** Every process of the stack is running. */
+  /** Every process of the stack is running (Druid counts once it has been started: it is optional). */
   readonly running: boolean;
   readonly controllers: number | null;
   readonly brokers: number | null;
@@ -106,6 +122,13 @@ export interface UpOptions {
   readonly kafkaProperties?: Readonly<Record<string, string>> | undefined;
   /** For Kafka and Postgres each to become ready (default 120 s). */
   readonly timeoutMs?: number | undefined;
+  /**
+   * Also run the local Druid (src/local/druid-stack.ts), its router on `routerPort` and ZooKeeper
+   * on `zkPort` (default router + 10). Without it a running Druid is left as it is.
+   */
+  readonly druid?: { readonly routerPort: number; readonly zkPort?: number | undefined } | undefined;
+  /** For every Druid service to report healthy (default 240 s). */
+  readonly druidTimeoutMs?: number | undefined;
   readonly log?: Log | undefined;
 }
 
@@ -134,6 +157,8 @@ interface StackState {
   readonly heapMb?: Partial<Record<'broker' | 'controller' | 'combined', number>>;
   readonly kafkaProperties?: Record<string, string>;
   readonly postgres: { readonly port: number } | null;
+  /** Absent until `up --druid`; kept by later `up`s without it, so ports and metadata store stay. */
+  readonly druid?: StackDruidState | null;
 }
 
 async function readState(paths: StackPaths): Promise<StackState | undefined> {
@@ -172,7 +197,12 @@ function pidFileOf(paths: StackPaths, name: string): string {
  * can verify whatever pid files it finds, even if stack.json is gone.
  */
 function markerOf(paths: StackPaths, name: string): string {
+  if (isDruidProcess(name)) return druidMarker(druidDataDir(paths), name);
   return name === POSTGRES_PROCESS ? paths.postgresData : join(paths.kafkaData, name, 'server.properties');
+}
+
+function druidDataDir(paths: StackPaths): string {
+  return join(paths.data, 'druid');
 }
 
 function roleOf(node: KafkaNodePlan): ProcessRole {
@@ -328,7 +358,7 @@ export async function up(opts: UpOptions): Promise<UpResult> {
         await removePidFile(pidFileOf(paths, name));
       }
     }
-    const kafkaRunning = [...running.keys()].some((n) => n !== POSTGRES_PROCESS);
+    const kafkaRunning = [...running.keys()].some((n) => n !== POSTGRES_PROCESS && !isDruidProcess(n));
 
     if (prior !== undefined && (prior.controllers !== controllers || prior.brokers !== brokers)) {
       const was = `${prior.controllers} controller(s) and ${prior.brokers} broker(s)`;
@@ -361,6 +391,31 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     const toStart = topology.nodes.filter((n) => !running.has(n.name));
     const startPg = embeddedPostgres && pgRunningPid === undefined;
 
+    // Druid is started whole or not at all: its services find each other through its ZooKeeper,
+    // so a leftover half (one crashed) is stopped and everything starts afresh.
+    const druidRunning = DRUID_STACK_PROCESSES.filter((p) => running.has(p.name));
+    let druid: StackDruidState | null = prior?.druid ?? null;
+    if (opts.druid !== undefined) {
+      const keep = druidRunning.length === DRUID_STACK_PROCESSES.length && prior?.druid ? prior.druid : undefined;
+      if (keep !== undefined && keep.routerPort !== opts.druid.routerPort) {
+        warnings.push(`Druid is already running with its router on ${keep.routerPort}; port ${opts.druid.routerPort} applies after \`ridehail local down\`.`);
+      }
+      druid = keep ?? {
+        routerPort: opts.druid.routerPort,
+        zkPort: opts.druid.zkPort ?? opts.druid.routerPort + DRUID_ZOOKEEPER_OFFSET,
+        metadata: prior?.druid?.metadata ?? (embeddedPostgres ? 'postgresql' : 'derby'),
+      };
+    }
+    const startDruidNow = opts.druid !== undefined && druidRunning.length < DRUID_STACK_PROCESSES.length;
+    if (startDruidNow && druidRunning.length > 0) {
+      log(`Druid is only partly running (${druidRunning.map((p) => p.name).join(', ')}); restarting it whole…`);
+      for (const p of [...druidRunning].reverse()) {
+        await stopProcess(running.get(p.name)!, markerOf(paths, p.name), { timeoutMs: 30_000 });
+        await removePidFile(pidFileOf(paths, p.name));
+        running.delete(p.name);
+      }
+    }
+
     // A taken port would otherwise show up as a process that dies with a bind error deep in its log.
     const wanted: [string, number][] = [];
     for (const n of toStart) {
@@ -368,6 +423,14 @@ export async function up(opts: UpOptions): Promise<UpResult> {
       if (n.controllerPort !== undefined) wanted.push([n.name, n.controllerPort]);
     }
     if (startPg) wanted.push([POSTGRES_PROCESS, pgPort]);
+    if (startDruidNow && druid !== null) {
+      for (const [name, port] of await busyDruidPorts(druid, DRUID_STACK_PROCESSES.map((p) => p.name))) {
+        throw new LocalStackError(
+          `Port ${port} (for ${name}) is already in use by another program. Stop it, or give the local Druid other ports ` +
+            `(its router port comes from DRUID_URL; the other services use the next five, ZooKeeper router+${DRUID_ZOOKEEPER_OFFSET}).`,
+        );
+      }
+    }
     for (const [name, port] of wanted) {
       if (!(await isPortFree(port))) {
         throw new LocalStackError(
@@ -431,7 +494,7 @@ export async function up(opts: UpOptions): Promise<UpResult> {
 
       // Written before waiting, so `down` and `status` know the stack even if the wait fails.
       const pgState = embeddedPostgres || pgRunningPid !== undefined ? { port: pgPort } : null;
-      await writeState(paths, { version: 1, clusterId, ...layout, postgres: pgState });
+      await writeState(paths, { version: 1, clusterId, ...layout, postgres: pgState, ...(druid !== null ? { druid } : {}) });
 
       const check = async (): Promise<void> => {
         for (const [name, p] of started) {
@@ -446,6 +509,27 @@ export async function up(opts: UpOptions): Promise<UpResult> {
         }),
         embeddedPostgres ? waitForPostgres(pgPort, { timeoutMs, check }) : Promise.resolve(),
       ]);
+
+      // After Postgres answers: Druid's metadata lives there.
+      if (startDruidNow && druid !== null) {
+        log(`Starting Druid (six JVMs, about half a minute)…`);
+        const pgUp = embeddedPostgres && (startPg || pgRunningPid !== undefined);
+        const pids = await startStackDruid({
+          state: druid,
+          cacheDir: opts.cacheDir,
+          druidDataDir: druidDataDir(paths),
+          logsDir: paths.logs,
+          pidFileOf: (name) => pidFileOf(paths, name),
+          postgresUrl: pgUp ? postgresUrl(pgPort) : undefined,
+          javaHome: opts.javaHome,
+          timeoutMs: opts.druidTimeoutMs,
+          log,
+        });
+        for (const proc of DRUID_STACK_PROCESSES) {
+          const pid = pids.get(proc.name);
+          if (pid !== undefined) started.set(proc.name, { pid, files: [druidLogFile(paths.logs, proc)], marker: markerOf(paths, proc.name) });
+        }
+      }
     } catch (err) {
       // Leave no half-started stack behind; what ran before this `up` is left alone.
       await stopStarted().catch(() => undefined);
@@ -475,12 +559,38 @@ export async function up(opts: UpOptions): Promise<UpResult> {
         action: started.has(POSTGRES_PROCESS) ? 'started' : 'already-running',
       });
     }
+    let druidUp = false;
+    if (druid !== null) {
+      const state = druid;
+      const druidProcesses = await Promise.all(
+        DRUID_STACK_PROCESSES.map(async (proc): Promise<UpProcess | undefined> => {
+          const pid = started.get(proc.name)?.pid ?? running.get(proc.name);
+          if (pid === undefined) return undefined;
+          const healthy = started.has(proc.name) || (await druidProcessHealthy(state, proc));
+          return {
+            name: proc.name,
+            role: proc.port === 'zookeeper' ? 'zookeeper' : 'druid',
+            pid,
+            port: druidPortOf(state, proc),
+            health: healthy ? 'healthy' : 'unhealthy',
+            logFile: druidLogFile(paths.logs, proc),
+            action: started.has(proc.name) ? 'started' : 'already-running',
+          };
+        }),
+      );
+      for (const p of druidProcesses) if (p !== undefined) processes.push(p);
+      druidUp = druidProcesses.every((p) => p !== undefined);
+    }
     const databaseUrl = opts.databaseUrl ?? (embeddedPostgres ? postgresUrl(pgPort) : undefined);
     return {
       stackDir: paths.root,
       alreadyRunning: started.size === 0,
       processes,
-      connection: { KAFKA_BROKERS: topology.bootstrapServers, ...(databaseUrl !== undefined ? { DATABASE_URL: databaseUrl } : {}) },
+      connection: {
+        KAFKA_BROKERS: topology.bootstrapServers,
+        ...(databaseUrl !== undefined ? { DATABASE_URL: databaseUrl } : {}),
+        ...(druidUp && druid !== null ? { DRUID_URL: druidRouterUrl(druid) } : {}),
+      },
       warnings,
     };
   });
@@ -511,12 +621,16 @@ export async function down(opts: DownOptions): Promise<DownResult> {
       }
       await removePidFile(pidFile);
     };
-    // Brokers first: their controlled shutdown needs the controllers.
+    // Druid first, while the Kafka its tasks read and the Postgres holding its metadata still
+    // answer, and its ZooKeeper last of Druid (the services deregister there). Then brokers
+    // before controllers: their controlled shutdown needs the controllers.
     const isController = (n: string): boolean => n.startsWith('controller-');
-    await Promise.all(names.filter((n) => !isController(n)).map(stop));
+    await Promise.all(names.filter((n) => isDruidProcess(n) && n !== DRUID_ZOOKEEPER).map(stop));
+    await Promise.all(names.filter((n) => n === DRUID_ZOOKEEPER).map(stop));
+    await Promise.all(names.filter((n) => !isController(n) && !isDruidProcess(n)).map(stop));
     await Promise.all(names.filter(isController).map(stop));
 
-    const order = (n: string): number => (n === POSTGRES_PROCESS ? 2 : isController(n) ? 1 : 0);
+    const order = (n: string): number => (isDruidProcess(n) ? -1 : n === POSTGRES_PROCESS ? 2 : isController(n) ? 1 : 0);
     results.sort((a, b) => order(a.name) - order(b.name) || a.name.localeCompare(b.name, 'en', { numeric: true }));
 
     let purged = false;
@@ -541,7 +655,7 @@ export async function status(opts: StatusOptions): Promise<StatusResult> {
 
   const pidStates = new Map(
     await Promise.all(
-      [...topology.nodes.map((n) => n.name), ...(state.postgres ? [POSTGRES_PROCESS] : [])].map(
+      [...topology.nodes.map((n) => n.name), ...(state.postgres ? [POSTGRES_PROCESS] : []), ...(state.druid ? DRUID_STACK_PROCESSES.map((p) => p.name) : [])].map(
         async (name) => [name, await inspectPidFile(pidFileOf(paths, name), markerOf(paths, name))] as const,
       ),
     ),
@@ -586,15 +700,41 @@ export async function status(opts: StatusOptions): Promise<StatusResult> {
     processes.push({ name: POSTGRES_PROCESS, role: 'postgres', ...b, port: state.postgres.port, health, logFile: join(paths.logs, 'postgres.log') });
   }
 
+  const core = processes.length;
+  let druidRunning = false;
+  let druidStarted = false;
+  if (state.druid) {
+    const druid = state.druid;
+    const druidProcesses = await Promise.all(
+      DRUID_STACK_PROCESSES.map(async (proc): Promise<ProcessStatus> => {
+        const b = base(proc.name);
+        const health: Health = b.pid === null ? 'stopped' : (await druidProcessHealthy(druid, proc)) ? 'healthy' : 'unhealthy';
+        return { name: proc.name, role: proc.port === 'zookeeper' ? 'zookeeper' : 'druid', ...b, port: druidPortOf(druid, proc), health, logFile: druidLogFile(paths.logs, proc) };
+      }),
+    );
+    druidRunning = druidProcesses.every((p) => p.pid !== null);
+    druidStarted = druidProcesses.some((p) => p.pid !== null);
+    processes.push(...druidProcesses);
+  }
+
   const pgRunning = state.postgres !== null && pidStates.get(POSTGRES_PROCESS)?.state === 'running';
   const databaseUrl = pgRunning && state.postgres ? postgresUrl(state.postgres.port) : opts.databaseUrl;
   return {
     stackDir: paths.root,
     exists: true,
-    running: processes.every((p) => p.pid !== null),
+    // Druid is optional: all of it stopped means not started (`up` without --druid), not broken.
+    running: processes.slice(0, core).every((p) => p.pid !== null) && (!druidStarted || druidRunning),
     controllers: state.controllers,
     brokers: state.brokers,
     processes,
-    ...(anyBroker ? { connection: { KAFKA_BROKERS: topology.bootstrapServers, ...(databaseUrl !== undefined ? { DATABASE_URL: databaseUrl } : {}) } } : {}),
+    ...(anyBroker
+      ? {
+          connection: {
+            KAFKA_BROKERS: topology.bootstrapServers,
+            ...(databaseUrl !== undefined ? { DATABASE_URL: databaseUrl } : {}),
+            ...(druidRunning && state.druid ? { DRUID_URL: druidRouterUrl(state.druid) } : {}),
+          },
+        }
+      : {}),
   };
 }

@@ -12,6 +12,8 @@ export interface LocalConfig {
   kafkaPortBase: number;
   postgresPort: number;
   databaseUrl?: string | undefined;
+  /** Where `ridehail druid` looks; `up --druid` puts the local router on its port. */
+  druidUrl?: string | undefined;
 }
 
 export interface LocalSpinner {
@@ -53,7 +55,26 @@ function describeProcess(p: ProcessStatus & { action?: UpProcess['action'] }): s
   const ports = p.controllerPort !== undefined ? `127.0.0.1:${p.port} (quorum ${p.controllerPort})` : `127.0.0.1:${p.port}`;
   const pid = p.pid === null ? '-' : String(p.pid);
   const what = p.action === undefined ? p.health : p.action === 'started' ? 'started' : 'already running';
-  return `  ${p.name.padEnd(13)} ${p.role.padEnd(17)} pid ${pid.padEnd(8)} ${ports.padEnd(30)} ${what}${p.note !== undefined ? ` (${p.note})` : ''}`;
+  // Wide enough for druid-coordinator-overlord.
+  return `  ${p.name.padEnd(26)} ${p.role.padEnd(17)} pid ${pid.padEnd(8)} ${ports.padEnd(30)} ${what}${p.note !== undefined ? ` (${p.note})` : ''}`;
+}
+
+const LOCAL_DRUID_PORT = 18888;
+
+/**
+ * The local Druid's router port: DRUID_URL's when that names this machine, so `ridehail druid`
+ * finds it without more configuration; otherwise the default, with a warning.
+ */
+export function localDruidPort(druidUrl: string | undefined): { port: number; warning?: string } {
+  if (druidUrl === undefined) return { port: LOCAL_DRUID_PORT };
+  const url = new URL(druidUrl);
+  const local = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+  if (local && url.port !== '') return { port: Number(url.port) };
+  if (local) return { port: url.protocol === 'https:' ? 443 : 80 };
+  return {
+    port: LOCAL_DRUID_PORT,
+    warning: `DRUID_URL points at ${url.host}, so \`ridehail druid\` will not use the local Druid (http://127.0.0.1:${LOCAL_DRUID_PORT}) unless you point it there`,
+  };
 }
 
 export function localCommand(deps: LocalCommandDeps): Command {
@@ -61,7 +82,7 @@ export function localCommand(deps: LocalCommandDeps): Command {
   const outFor = (command: Command): LocalOutput => (typeof deps.out === 'function' ? deps.out(command) : deps.out);
 
   const local = new Command('local')
-    .description('run Kafka and Postgres on this machine for development (state in .ridehail/)')
+    .description('run Kafka and Postgres (and Druid) on this machine for development (state in .ridehail/)')
     .addHelpText('after', '\nExample:\n  $ ridehail local up --controllers 3 --brokers 3\n');
 
   local
@@ -70,23 +91,30 @@ export function localCommand(deps: LocalCommandDeps): Command {
     .option('--controllers <n>', 'KRaft controllers (default: as before, else 1; with 1 broker: one combined process)')
     .option('--brokers <n>', 'Kafka brokers (default: as before, else 1)')
     .option('--no-postgres', 'do not start the embedded Postgres')
+    .option('--druid', `also start Apache Druid ${DRUID_VERSION} (six JVMs, ~1.7 GB; its metadata in the embedded Postgres)`)
     .addHelpText(
       'after',
       `
 Ports: brokers on base, base+1, …; controllers on base+100, base+101, … (base 19092 unless
-configured); Postgres on 15432. Logs go to .ridehail/logs/. Kafka runs on Java 17+; its jars are
-fetched once with Maven into the cache (or set KAFKA_HOME to an unpacked Kafka 4.x).
+configured); Postgres on 15432; with --druid the router on DRUID_URL's port (18888), the other
+Druid services on the next five and ZooKeeper on router+10. Logs go to .ridehail/logs/. Kafka
+and Druid run on Java 17; their jars are fetched once with Maven into the cache (or set
+KAFKA_HOME to an unpacked Kafka 4.x). Druid is sized for a 2-core, 24 GiB machine and has 8
+task slots: enough for the four supervisors of \`ridehail druid submit\`. Without --druid, a
+Druid that runs is left running.
 
-Example:
+Examples:
   $ ridehail local up --controllers 3 --brokers 3
+  $ ridehail local up --druid && ridehail druid submit
 `,
     )
-    .action(async (opts: { controllers?: string; brokers?: string; postgres: boolean }, command: Command) => {
+    .action(async (opts: { controllers?: string; brokers?: string; postgres: boolean; druid?: boolean }, command: Command) => {
       const controllers = parseCount(opts.controllers, 'controllers');
       const brokers = parseCount(opts.brokers, 'brokers');
       const config = deps.resolveConfig(command);
       const out = outFor(command);
-      const spinner = out.spinner('Starting the local stack…');
+      const druidPort = opts.druid === true ? localDruidPort(config.druidUrl) : undefined;
+      const spinner = out.spinner(opts.druid === true ? 'Starting the local stack with Druid…' : 'Starting the local stack…');
       let result;
       try {
         result = await up({
@@ -98,6 +126,7 @@ Example:
           controllers,
           brokers,
           postgres: opts.postgres,
+          ...(druidPort !== undefined ? { druid: { routerPort: druidPort.port } } : {}),
           javaHome: env['JAVA_HOME'],
           kafkaHome: env['KAFKA_HOME'],
           pathEnv: env['PATH'],
@@ -109,10 +138,11 @@ Example:
       }
       spinner.succeed(result.alreadyRunning ? 'The local stack is already running' : 'The local stack is up');
       for (const p of result.processes) out.info(describeProcess(p));
-      for (const w of result.warnings) out.info(`warning: ${w}`);
+      for (const w of [...result.warnings, ...(druidPort?.warning !== undefined ? [druidPort.warning] : [])]) out.info(`warning: ${w}`);
       out.info('');
       out.info(`KAFKA_BROKERS=${result.connection.KAFKA_BROKERS}`);
       if (result.connection.DATABASE_URL !== undefined) out.info(`DATABASE_URL=${result.connection.DATABASE_URL}`);
+      if (result.connection.DRUID_URL !== undefined) out.info(`DRUID_URL=${result.connection.DRUID_URL}`);
       out.info(`\nLogs in ${result.stackDir}/logs; stop with \`ridehail local down\`.`);
     });
 
@@ -162,7 +192,7 @@ Examples:
   local
     .command('down')
     .description('stop the processes `local up` started (data is kept unless --purge)')
-    .option('--purge', 'also delete the stack data (Kafka topics, Postgres database)')
+    .option('--purge', 'also delete the stack data (Kafka topics, Postgres database, Druid segments)')
     .addHelpText('after', '\nExample:\n  $ ridehail local down\n  $ ridehail local down --purge\n')
     .action(async (opts: { purge?: boolean }, command: Command) => {
       const config = deps.resolveConfig(command);
@@ -206,6 +236,7 @@ Examples:
         out.info('');
         out.info(`KAFKA_BROKERS=${result.connection.KAFKA_BROKERS}`);
         if (result.connection.DATABASE_URL !== undefined) out.info(`DATABASE_URL=${result.connection.DATABASE_URL}`);
+        if (result.connection.DRUID_URL !== undefined) out.info(`DRUID_URL=${result.connection.DRUID_URL}`);
       }
     });
 
