@@ -142,7 +142,8 @@ export async function generate(params: GenerateParams, sink: EventSink, deps: Ge
     wall_seconds: Math.round(wallSeconds * 1000) / 1000,
     records_per_second: wallSeconds > 0 ? Math.round(result.records / wallSeconds) : 0,
     event_time: { first: iso(tally.firstMs), last: iso(tally.lastMs) },
-    event_time_rate: spanS > 0 ? Math.round((result.events / spanS) * 10) / 10 : null,
+    // Four significant digits: one decimal place would show a month at 0.05 ev/s as 0.1.
+    event_time_rate: spanS > 0 ? Number((result.events / spanS).toPrecision(4)) : null,
     target_rate: params.rate,
     seed: params.seed,
     clock: params.clock,
