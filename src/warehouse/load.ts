@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Consumer, Kafka } from 'kafkajs';
 import { RidehailError } from '../cli/errors.js';
 import {
-  LOADED_TOPICS, addToBatch, batchSize, emptyBatch, fileLineToRecord, prepareRecord, zeroTotals,
+  LOADED_TOPICS, addToBatch, batchSize, emptyBatch, prepareFileLine, prepareRecord, zeroTotals,
   type Batch, type LoadTotals, type Prepared,
 } from './loader.js';
 import { readOffsets } from './offsets.js';
@@ -128,15 +128,7 @@ export async function loadFile(session: PgSession, path: string, options: LoadOp
       // Lines before the stored offset are in the warehouse: skip them unparsed.
       if (lineNumber < resumeAt) continue;
       if (options.signal?.aborted) break;
-      let prepared: Prepared;
-      if (line.trim() === '') {
-        prepared = { kind: 'ignored', offset: lineNumber };
-      } else {
-        const record = fileLineToRecord(line, sha256, lineNumber);
-        prepared = 'error' in record
-          ? { kind: 'rejected', rejected: { offset: lineNumber, topic: null, reason: record.error } }
-          : prepareRecord(record, options.salt);
-      }
+      const prepared: Prepared = line.trim() === '' ? { kind: 'ignored', offset: lineNumber } : prepareFileLine(line, sha256, lineNumber, options.salt);
       addToBatch(batch, prepared);
       if (batchSize(batch) >= size) {
         await submit(batch);

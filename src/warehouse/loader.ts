@@ -1,5 +1,5 @@
-import { validate, type SchemaId } from '../contract/validate.js';
-import { copyLine } from './copy.js';
+import { validate, validatorFor, type SchemaId } from '../contract/validate.js';
+import { CopyRows, copyText, prefixedCopyChunks, type RowPlace } from './copy.js';
 import { pseudonymiseEvent } from './pii.js';
 
 /**
@@ -36,10 +36,17 @@ export interface StagedRow {
   /** JSON of the value with personal data already replaced. */
   payload: string;
   /**
-   * The row's COPY text after the batch id, formatted while the previous batch is in Postgres
-   * (see stagedCopyLines): the batch id is the one field not known yet.
+   * The row's COPY text from the offset to the event time, escaped and tab-terminated; the
+   * payload follows it. The columns every row of a batch shares (batch id, origin, stream,
+   * partition) are written once per batch, at COPY time (see stagedCopyChunks).
    */
-  copyTail: string;
+  copyFields: string;
+}
+
+/** A row in a batch: its position and event time; its COPY text is in the batch's store. */
+export interface BatchRow extends RowPlace {
+  offset: number;
+  eventTimeMs: number;
 }
 
 export interface Rejected {
@@ -72,8 +79,7 @@ function reject(record: SourceRecord, reason: string, topic: string | null = rec
  * partition forever); a topic the warehouse does not keep is ignored.
  */
 export function prepareRecord(record: SourceRecord, salt: string): Prepared {
-  const schema = LOADED_TOPICS[record.topic];
-  if (!schema) return { kind: 'ignored', offset: record.offset };
+  if (!isLoadedTopic(record.topic)) return { kind: 'ignored', offset: record.offset };
   let value: unknown = record.parsed;
   if (value === undefined) {
     if (record.value === null) return reject(record, 'tombstone (null value)');
@@ -83,24 +89,7 @@ export function prepareRecord(record: SourceRecord, salt: string): Prepared {
       return reject(record, `not JSON: ${(error as Error).message}`);
     }
   }
-  if (value === null) return reject(record, 'tombstone (null value)');
-  const result = validate(schema, value);
-  if (!result.ok) return reject(record, `${schema}: ${result.errors.join('; ')}`);
-  const event = result.value as unknown as Record<string, unknown>;
-  const eventTime = typeof event['event_time'] === 'string' ? Date.parse(event['event_time']) : Number.NaN;
-  if (!Number.isFinite(eventTime)) return reject(record, 'event_time is not a timestamp');
-  const isEnriched = record.topic === 'enriched_rides';
-  const eventId = isEnriched ? null : String(event['event_id']);
-  const eventType = isEnriched ? String(event['status']) : String(event['event_type']);
-  const payload = JSON.stringify(pseudonymiseEvent(record.topic, event, salt));
-  const copyTail = copyLine([
-    record.origin, record.stream, record.partition, record.offset, record.topic, record.key, eventId, eventType,
-    new Date(eventTime).toISOString(), payload,
-  ]);
-  return {
-    kind: 'row',
-    row: { offset: record.offset, topic: record.topic, key: record.key, eventId, eventType, eventTimeMs: eventTime, payload, copyTail },
-  };
+  return stageValue(record, value, salt);
 }
 
 /** One line of `generate --out`: {"topic","key","value"} where value is the event object. */
@@ -128,6 +117,70 @@ export function fileLineToRecord(line: string, stream: string, lineNumber: numbe
   return typeof value === 'string' ? { ...base, value } : { ...base, value: null, parsed: value };
 }
 
+/**
+ * prepareRecord for one line of `generate --out`, i.e. fileLineToRecord then prepareRecord, with
+ * the line parsed once and no intermediate record: this runs for every line of a file.
+ */
+export function prepareFileLine(line: string, stream: string, lineNumber: number, salt: string): Prepared {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch (error) {
+    return { kind: 'rejected', rejected: { offset: lineNumber, topic: null, reason: `line ${lineNumber + 1} is not JSON: ${(error as Error).message}` } };
+  }
+  const topic = parsed !== null && typeof parsed === 'object' ? (parsed as { topic?: unknown }).topic : undefined;
+  if (typeof topic !== 'string') {
+    return { kind: 'rejected', rejected: { offset: lineNumber, topic: null, reason: `line ${lineNumber + 1} has no "topic"` } };
+  }
+  if (!isLoadedTopic(topic)) return { kind: 'ignored', offset: lineNumber };
+  const { key, value } = parsed as { key?: unknown; value?: unknown };
+  const record: SourceRecord = {
+    origin: 'file', stream, partition: 0, offset: lineNumber, topic,
+    key: typeof key === 'string' ? key : key === undefined || key === null ? null : JSON.stringify(key),
+    value: null,
+  };
+  if (value === undefined || value === null) return reject(record, 'tombstone (null value)');
+  if (typeof value !== 'string') return stageValue(record, value, salt);
+  let inner: unknown;
+  try {
+    inner = JSON.parse(value);
+  } catch (error) {
+    return reject(record, `not JSON: ${(error as Error).message}`);
+  }
+  return stageValue(record, inner, salt);
+}
+
+/** Canonical toISOString() form: such an event_time goes to COPY as written. */
+const ISO_UTC_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+function stageValue(record: SourceRecord, value: unknown, salt: string): Prepared {
+  if (value === null) return reject(record, 'tombstone (null value)');
+  const schema = LOADED_TOPICS[record.topic] as SchemaId;
+  // The compiled validator alone on the happy path; the error text only for a record it refuses.
+  if (!validatorFor(schema)(value)) {
+    const result = validate(schema, value);
+    return reject(record, `${schema}: ${result.ok ? 'is invalid' : result.errors.join('; ')}`);
+  }
+  const event = value as unknown as Record<string, unknown>;
+  const eventTimeText = event['event_time'];
+  const eventTime = typeof eventTimeText === 'string' ? Date.parse(eventTimeText) : Number.NaN;
+  if (!Number.isFinite(eventTime)) return reject(record, 'event_time is not a timestamp');
+  const isEnriched = record.topic === 'enriched_rides';
+  const eventId = isEnriched ? null : String(event['event_id']);
+  const eventType = isEnriched ? String(event['status']) : String(event['event_type']);
+  const payload = JSON.stringify(pseudonymiseEvent(record.topic, event, salt));
+  const eventTimeIso = ISO_UTC_MS.test(eventTimeText as string) ? (eventTimeText as string) : new Date(eventTime).toISOString();
+  // copyLine's format, written out for the one field that can be null and the ones that can need
+  // escaping: this runs for every row.
+  const copyFields =
+    `${record.offset}\t${copyText(record.topic)}\t${record.key === null ? '\\N' : copyText(record.key)}\t` +
+    `${eventId === null ? '\\N' : copyText(eventId)}\t${copyText(eventType)}\t${eventTimeIso}\t`;
+  return {
+    kind: 'row',
+    row: { offset: record.offset, topic: record.topic, key: record.key, eventId, eventType, eventTimeMs: eventTime, payload, copyFields },
+  };
+}
+
 /** Everything one transaction loads: consecutive records of one partition. */
 export interface Batch {
   origin: Origin;
@@ -137,21 +190,26 @@ export interface Batch {
   firstOffset: number;
   /** The offset after the last record: what load_offsets.next_offset becomes. */
   nextOffset: number;
-  rows: StagedRow[];
+  rows: BatchRow[];
+  /** The rows' COPY text, encoded as they were added; shared with the batch's unloadedPart. */
+  store: CopyRows;
   rejected: Rejected[];
   ignored: number;
 }
 
 export function emptyBatch(origin: Origin, stream: string, partition: number, firstOffset: number): Batch {
-  return { origin, stream, partition, firstOffset, nextOffset: firstOffset, rows: [], rejected: [], ignored: 0 };
+  return { origin, stream, partition, firstOffset, nextOffset: firstOffset, rows: [], store: new CopyRows(), rejected: [], ignored: 0 };
 }
 
 export function addToBatch(batch: Batch, prepared: Prepared): void {
   const offset = prepared.kind === 'row' ? prepared.row.offset : prepared.kind === 'rejected' ? prepared.rejected.offset : prepared.offset;
   if (batchSize(batch) === 0) batch.firstOffset = offset;
   else if (offset < batch.nextOffset) throw new Error(`offsets must increase within a batch (${offset} after ${batch.nextOffset - 1})`);
-  if (prepared.kind === 'row') batch.rows.push(prepared.row);
-  else if (prepared.kind === 'rejected') batch.rejected.push(prepared.rejected);
+  if (prepared.kind === 'row') {
+    const { row } = prepared;
+    const place = batch.store.append(row.copyFields, copyText(row.payload));
+    batch.rows.push({ offset: row.offset, eventTimeMs: row.eventTimeMs, chunk: place.chunk, start: place.start, end: place.end });
+  } else if (prepared.kind === 'rejected') batch.rejected.push(prepared.rejected);
   else batch.ignored += 1;
   batch.nextOffset = offset + 1;
 }
@@ -181,11 +239,21 @@ export const RAW_COPY_COLUMNS = [
   'batch_id', 'origin', 'stream', 'partition', 'offset', 'topic', 'record_key', 'event_id', 'event_type', 'event_time', 'payload',
 ] as const;
 
-/** COPY text lines of the batch's rows, in RAW_COPY_COLUMNS order. */
+/** The columns every row of the batch shares, in RAW_COPY_COLUMNS order, tab-terminated. */
+function sharedColumns(batch: Batch, batchId: number): string {
+  return `${batchId}\t${batch.origin}\t${copyText(batch.stream)}\t${batch.partition}\t`;
+}
+
+/** The COPY stream of the batch's rows, in RAW_COPY_COLUMNS order. */
+export function stagedCopyChunks(batch: Batch, batchId: number): Iterable<Buffer> {
+  return prefixedCopyChunks(sharedColumns(batch, batchId), batch.store, batch.rows);
+}
+
+/** COPY text lines of the batch's rows, in RAW_COPY_COLUMNS order (what stagedCopyChunks streams, line by line). */
 export function stagedCopyLines(batch: Batch, batchId: number): Iterable<string> {
-  const prefix = `${batchId}\t`;
+  const prefix = sharedColumns(batch, batchId);
   return (function* () {
-    for (const row of batch.rows) yield prefix + row.copyTail;
+    for (const row of batch.rows) yield prefix + (batch.store.chunks[row.chunk] as Buffer).toString('utf8', row.start, row.end);
   })();
 }
 

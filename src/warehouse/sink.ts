@@ -1,6 +1,6 @@
 import type pg from 'pg';
-import { copyInto } from './copy.js';
-import { RAW_COPY_COLUMNS, maxEventTimeMs, stagedCopyLines, unloadedPart, type Batch } from './loader.js';
+import { copyBuffersInto } from './copy.js';
+import { RAW_COPY_COLUMNS, maxEventTimeMs, stagedCopyChunks, unloadedPart, type Batch } from './loader.js';
 import { advanceOffset, lockOffset } from './offsets.js';
 import { DRIVER_REBUILD_STEPS, TRANSFORM_STEPS } from './transforms.js';
 
@@ -44,7 +44,7 @@ export async function applyBatch(client: pg.ClientBase, batch: Batch, options: A
     const idResult = await client.query<{ id: string }>("SELECT nextval('ridehail.load_batch_seq') AS id");
     const batchId = Number(idResult.rows[0]?.id);
     if (todo.rows.length > 0) {
-      await copyInto(client, COPY_RAW, stagedCopyLines(todo, batchId));
+      await copyBuffersInto(client, COPY_RAW, stagedCopyChunks(todo, batchId));
       await options.afterCopy?.(batchId);
       await client.query(
         'INSERT INTO ridehail.load_batches (batch_id, origin, stream, partition, rows) VALUES ($1, $2, $3, $4, $5)',
