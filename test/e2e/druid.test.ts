@@ -227,6 +227,29 @@ describe('ridehail druid against a real Druid', () => {
     expect(table.stdout).toMatch(/\(3 rows, [\d.]+ s\)/);
   }, 60_000);
 
+  it('rolls raw ride events up per minute with counts, sums and sketches that add up to the manifest', async (ctx) => {
+    skipWithoutDruid(ctx);
+    const sql = `SELECT city, SUM("events") FILTER (WHERE event_type = 'ride_completed') AS completed,
+      SUM(fare_total_sum) AS revenue, APPROX_COUNT_DISTINCT_DS_THETA(unique_rides) FILTER (WHERE event_type = 'ride_requested') AS requested,
+      COUNT(*) AS stored_rows, SUM("events") AS events
+      FROM "${prefix}ride_events" GROUP BY city ORDER BY city`;
+    const rows = await until('every ride event in Druid', 120_000, async () => {
+      const got = await query<{ city: string; completed: number; revenue: number; requested: number; stored_rows: number; events: number }>(sql);
+      return got.reduce((n, r) => n + r.events, 0) === manifest.totals.by_topic['ride_events']!.events ? got : undefined;
+    });
+    for (const city of CITIES) {
+      const row = rows.find((r) => r.city === city)!;
+      expect(row.completed, city).toBe(manifest.cities[city]!.rides_completed);
+      // A theta sketch is exact below its size (16384 entries): a city's hour is well below.
+      expect(row.requested, city).toBe(manifest.cities[city]!.rides_requested);
+      expect(row.revenue, city).toBeCloseTo(manifest.cities[city]!.revenue, 2);
+    }
+    const stored = rows.reduce((n, r) => n + r.stored_rows, 0);
+    const events = rows.reduce((n, r) => n + r.events, 0);
+    log(`ride_events: ${events} events in ${stored} rolled-up rows`);
+    expect(stored).toBeLessThan(events);
+  }, 180_000);
+
   it('keeps every window revision and reads the latest one back, as enrich last wrote it', async (ctx) => {
     skipWithoutDruid(ctx);
     await ok('druid', 'submit', '--spec', 'ride_metrics_1m', '--topic-prefix', latePrefix);
