@@ -46,7 +46,7 @@ export const DRUID_SPECS: readonly DruidSpecDefinition[] = [
   {
     name: 'ride_events',
     topic: TOPICS.rideEvents,
-    summary: 'raw lifecycle events rolled up per minute, city and event type: counts, sums and HLL sketches (SUM("events"), not COUNT(*))',
+    summary: 'raw lifecycle events rolled up per minute, city and event type: counts, sums and theta sketches (SUM("events"), not COUNT(*))',
   },
 ];
 

@@ -297,7 +297,7 @@ Examples:
       `
 enriched_rides holds every revision of a ride; ride_metrics_1m every revision of a window, so
 read a window's latest with LATEST_BY(col, MILLIS_TO_TIMESTAMP(revision)). ride_events is rolled
-up: count events with SUM("events"), distinct rides with APPROX_COUNT_DISTINCT_DS_HLL(unique_rides).
+up: count events with SUM("events"), distinct rides with APPROX_COUNT_DISTINCT_DS_THETA(unique_rides).
 
 Examples:
   $ ridehail druid query "SELECT city, COUNT(*) AS rides FROM enriched_rides WHERE status = 'completed' AND __time >= CURRENT_TIMESTAMP - INTERVAL '1' DAY GROUP BY city"
