@@ -62,7 +62,7 @@ export class AvailableDrivers<D extends Placed> {
   }
 
   countNear(zone: number, maxRing: number): number {
-    const { members, starts } = this.zones.rings(zone);
+    const { members, starts } = this.zones.rings(zone, maxRing);
     const end = starts[maxRing + 1] ?? members.length;
     let total = 0;
     for (let i = 0; i < end; i++) total += this.byZone[members[i]!]?.size ?? 0;
@@ -74,12 +74,17 @@ export class AvailableDrivers<D extends Placed> {
    * not circles, so after the first ring with a candidate one more ring is checked.
    */
   nearest(lat: number, lon: number, zone: number): D | undefined {
-    const { members, starts } = this.zones.rings(zone);
+    // The near rings first; the far ones only if nobody is found close by.
+    let { members, starts } = this.zones.rings(zone, 2);
     const cosLat = Math.cos((lat * Math.PI) / 180);
     let best: D | undefined;
     let bestDistance = Infinity;
-    let lastRing = Math.min(DISPATCH_MAX_RING, starts.length - 2);
+    let lastRing = DISPATCH_MAX_RING;
     for (let k = 0; k <= lastRing; k++) {
+      if (k > starts.length - 2) {
+        ({ members, starts } = this.zones.rings(zone, DISPATCH_MAX_RING));
+        if (k > starts.length - 2) break;
+      }
       const end = starts[k + 1]!;
       for (let i = starts[k]!; i < end; i++) {
         const set = this.byZone[members[i]!];

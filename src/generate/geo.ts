@@ -5,6 +5,8 @@ import type { Rng } from './random.js';
 export const ZONE_RESOLUTION = 8;
 
 const EARTH_RADIUS_KM = 6371.0088;
+/** Rings computed at least, when a zone's neighbourhood is first asked for. */
+const MIN_RING_DEPTH = 2;
 const RAD = Math.PI / 180;
 
 export interface Point {
@@ -67,6 +69,8 @@ export class Zones {
   private readonly innerKm: number[] = [];
   private readonly members: (Int32Array | undefined)[] = [];
   private readonly starts: (Int32Array | undefined)[] = [];
+  /** How many rings of each zone are in members/starts. */
+  private readonly depth: number[] = [];
 
   constructor(readonly maxRing: number) {}
 
@@ -85,7 +89,8 @@ export class Zones {
    * without asking H3.
    */
   update(previous: number, lat: number, lon: number): number {
-    const cLat = this.centerLat[previous];
+    let cLat = this.centerLat[previous];
+    if (cLat !== undefined && Number.isNaN(cLat)) cLat = this.measure(previous);
     if (cLat !== undefined) {
       const dy = (lat - cLat) * 111.32;
       const dx = (lon - this.centerLon[previous]!) * 111.32 * Math.cos(cLat * RAD);
@@ -101,21 +106,31 @@ export class Zones {
       id = this.cells.length;
       this.cells.push(cell);
       this.ids.set(cell, id);
-      const [lat, lon] = cellToLatLng(cell);
-      const boundary = cellToBoundary(cell);
-      let inner = Infinity;
-      for (let i = 0; i < boundary.length; i++) {
-        const a = boundary[i]!;
-        const b = boundary[(i + 1) % boundary.length]!;
-        // The edge's midpoint is its closest point to the centre of a near-regular hexagon.
-        inner = Math.min(inner, haversineKm(lat, lon, (a[0] + b[0]) / 2, (a[1] + b[1]) / 2));
-      }
-      this.centerLat.push(lat);
-      this.centerLon.push(lon);
-      // A 10% margin absorbs the flat-earth approximation and the hexagons' slight irregularity.
-      this.innerKm.push(inner * 0.9);
+      // Most zones are only ever someone's neighbour; their geometry is measured on first use.
+      this.centerLat.push(Number.NaN);
+      this.centerLon.push(Number.NaN);
+      this.innerKm.push(Number.NaN);
     }
     return id;
+  }
+
+  /** Centre and inner radius of a zone; returns the centre's latitude. */
+  private measure(zone: number): number {
+    const cell = this.cell(zone);
+    const [lat, lon] = cellToLatLng(cell);
+    const boundary = cellToBoundary(cell);
+    let inner = Infinity;
+    for (let i = 0; i < boundary.length; i++) {
+      const a = boundary[i]!;
+      const b = boundary[(i + 1) % boundary.length]!;
+      // The edge's midpoint is its closest point to the centre of a near-regular hexagon.
+      inner = Math.min(inner, haversineKm(lat, lon, (a[0] + b[0]) / 2, (a[1] + b[1]) / 2));
+    }
+    this.centerLat[zone] = lat;
+    this.centerLon[zone] = lon;
+    // A 10% margin absorbs the flat-earth approximation and the hexagons' slight irregularity.
+    this.innerKm[zone] = inner * 0.9;
+    return lat;
   }
 
   /** The H3 index of a zone. */
@@ -125,22 +140,29 @@ export class Zones {
     return cell;
   }
 
-  /** Zones within `maxRing` rings: ring k is members[starts[k]] up to members[starts[k+1]]. */
-  rings(zone: number): { members: Int32Array; starts: Int32Array } {
+  /**
+   * Zones within at least `upTo` rings (at most `maxRing`): ring k is members[starts[k]] up to
+   * members[starts[k+1]], for k < starts.length - 1. Rings are computed as far as asked: most
+   * lookups need one or two, and the eighth ring alone is 48 zones to create and intern.
+   */
+  rings(zone: number, upTo = this.maxRing): { members: Int32Array; starts: Int32Array } {
     let members = this.members[zone];
     let starts = this.starts[zone];
-    if (!members || !starts) {
-      const rings = gridDiskDistances(this.cell(zone), this.maxRing);
-      starts = new Int32Array(this.maxRing + 2);
+    if (!members || !starts || (this.depth[zone] ?? -1) < upTo) {
+      const depth = Math.min(this.maxRing, Math.max(upTo, MIN_RING_DEPTH));
+      const rings = gridDiskDistances(this.cell(zone), depth);
+      starts = new Int32Array(depth + 2);
       members = new Int32Array(rings.reduce((n, ring) => n + ring.length, 0));
       let i = 0;
-      for (let k = 0; k <= this.maxRing; k++) {
+      for (let k = 0; k <= depth; k++) {
         starts[k] = i;
         for (const cell of rings[k] ?? []) members[i++] = this.intern(cell);
       }
-      starts[this.maxRing + 1] = i;
+      starts[depth + 1] = i;
+      while (this.depth.length <= zone) this.depth.push(-1);
       this.members[zone] = members;
       this.starts[zone] = starts;
+      this.depth[zone] = depth;
     }
     return { members, starts };
   }

@@ -37,7 +37,7 @@ export class ZoneDemand {
 
   /** Decayed requests in the zone and its neighbours. */
   near(zone: number, atMs: number): number {
-    const { members, starts } = this.zones.rings(zone);
+    const { members, starts } = this.zones.rings(zone, SURGE_RING);
     const end = starts[SURGE_RING + 1] ?? members.length;
     let total = 0;
     for (let i = 0; i < end; i++) {
