@@ -6,6 +6,9 @@
  *    as ratios (target: transactions on ≥ 0.5 of the ceiling). Rates are measured from the first
  *    committed batch to the last, so group joins and restores are left out, as the perf tool
  *    leaves out its rebalance time (its fetch.nMsg.sec).
+ *    Two more lines say where the bound is: a kafkajs consumer that does nothing with its batches
+ *    (the enrich consumer's fetch settings; the most any kafkajs-based stage can read), and the
+ *    enrich processors alone on the same records in memory (no Kafka at all).
  * 2. Latency: a live stream (event time = wall time) produced at a steady 5k events/s; for every
  *    ride, produce of its last event → its enriched record readable by a read_committed consumer.
  *    p50/p99 (target p99 < 200 ms).
@@ -14,19 +17,26 @@
  *
  * Env: RIDEHAIL_BENCH_KAFKA_BROKERS (else a private single-node Kafka is started),
  * KAFKA_HOME (a Kafka distribution for the perf tool; else the jars of the local stack),
- * RIDEHAIL_BENCH_EVENTS (default 200000), RIDEHAIL_BENCH_LATENCY_SECONDS (default 20).
+ * RIDEHAIL_BENCH_EVENTS (default 200000), RIDEHAIL_BENCH_LATENCY_SECONDS (default 20; 0 skips),
+ * RIDEHAIL_BENCH_PROFILE (a file: the CPU profile of the transactional run, .cpuprofile format,
+ * with a summary by component printed).
  */
 import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { Session } from 'node:inspector/promises';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { Kafka, Message } from 'kafkajs';
+import { Partitioners } from '../src/kafka/kafkajs.js';
 import { EnrichJob } from '../src/enrich/job.js';
+import { sourceConsumerConfig } from '../src/enrich/kafka-io.js';
 import { defaultSettings, defaultTopics } from '../src/enrich/settings.js';
 import { timeZoneLookup } from '../src/enrich/time-zones.js';
 import { SourcePartitionProcessor } from '../src/enrich/source-processor.js';
+import type { SourceRecord } from '../src/enrich/records.js';
 import { h3Zone } from '../src/enrich/zones.js';
 import { generate } from '../src/generate/job.js';
 import { MemorySink } from '../src/generate/sinks.js';
@@ -43,6 +53,9 @@ const LATENCY_SECONDS = Number(process.env['RIDEHAIL_BENCH_LATENCY_SECONDS'] ?? 
 const LATENCY_RATE = 5_000;
 const THROUGHPUT_EVENT_RATE = Number(process.env['RIDEHAIL_BENCH_EVENT_RATE'] ?? 2_000);
 const PARTITIONS = 3;
+/** The enrich consumer's fetch size per partition, also used by the no-op consumer. */
+const FETCH_BYTES = 1 << 20;
+const PROFILE = process.env['RIDEHAIL_BENCH_PROFILE'];
 const cities = BUILT_IN_CITIES;
 
 /**
@@ -65,32 +78,187 @@ const COMMIT_INTERVAL_MS = Number(process.env['RIDEHAIL_BENCH_COMMIT_INTERVAL_MS
 
 function job(kafka: Kafka, group: string, prefix: string, transactional: boolean): Promise<EnrichJob> {
   return EnrichJob.prepare({
-    kafka, group, transactional, transactionTimeoutMs: 60_000, commitIntervalMs: COMMIT_INTERVAL_MS, concurrency: PARTITIONS, maxBytesPerPartition: 1 << 20, tickMs: 500,
+    kafka, group, transactional, transactionTimeoutMs: 60_000, commitIntervalMs: COMMIT_INTERVAL_MS, concurrency: PARTITIONS, maxBytesPerPartition: FETCH_BYTES, tickMs: 500,
     settings: defaultSettings({ topics: defaultTopics(group, prefix) }), timeZoneOf: timeZoneLookup(cities),
   });
 }
 
+interface Rate {
+  eventsPerSecond: number;
+  seconds: number;
+  /**
+   * Events per second of this process's CPU time (all its threads) over the same interval. On a
+   * shared machine wall-clock rates swing with the neighbours' load; this moves much less, so it
+   * is what tells one version of the code from another.
+   */
+  eventsPerCpuSecond: number;
+}
+
+interface Observation {
+  at: number;
+  consumed: number;
+  cpu: NodeJS.CpuUsage;
+}
+
+const observe = (consumed: number): Observation => ({ at: Date.now(), consumed, cpu: process.cpuUsage() });
+
+/** Events/s from the first observation to the last, the events of the first one left out. */
+function rateOf(first: Observation | undefined, last: Observation): Rate {
+  const from = first ?? last;
+  const seconds = (last.at - from.at) / 1000;
+  const cpuSeconds = (last.cpu.user + last.cpu.system - from.cpu.user - from.cpu.system) / 1e6;
+  const events = last.consumed - from.consumed;
+  return { eventsPerSecond: events / Math.max(seconds, 1e-3), seconds, eventsPerCpuSecond: events / Math.max(cpuSeconds, 1e-3) };
+}
+
 /** Events/s of one enrich run over `total` records, first committed batch to last. */
-async function throughput(kafka: Kafka, prefix: string, total: number, transactional: boolean): Promise<{ eventsPerSecond: number; seconds: number; transactions: number }> {
+async function throughput(kafka: Kafka, prefix: string, total: number, transactional: boolean, profileTo?: string): Promise<Rate & { transactions: number }> {
   const { group } = isolation(transactional ? 'benchtx' : 'benchnotx');
   const enrich = await job(kafka, group, prefix, transactional);
   const stop = new AbortController();
   const running = enrich.run(stop.signal);
-  let first: { at: number; consumed: number } | undefined;
-  let last = { at: 0, consumed: 0 };
+  let first: Observation | undefined;
+  let last = observe(0);
+  let profiler: Promise<Session> | undefined;
   const deadline = Date.now() + 600_000;
   while (last.consumed < total && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 20));
     const consumed = enrich.status().counters.consumed;
     if (consumed > last.consumed) {
-      first ??= { at: Date.now(), consumed };
-      last = { at: Date.now(), consumed };
+      // The profile covers what the rate covers: group join and restore are left out of both.
+      if (!first && profileTo) profiler = startProfile();
+      last = observe(consumed);
+      first ??= last;
     }
   }
+  if (profiler && profileTo) await saveProfile(await profiler, profileTo);
   stop.abort();
   await running;
-  const seconds = (last.at - (first?.at ?? last.at)) / 1000;
-  return { eventsPerSecond: (last.consumed - (first?.consumed ?? 0)) / Math.max(seconds, 1e-3), seconds, transactions: enrich.status().transactions };
+  return { ...rateOf(first, last), transactions: enrich.status().transactions };
+}
+
+/**
+ * A kafkajs consumer group that does nothing with its batches, with enrich's consumer settings
+ * (fetch sizes, read_committed, concurrency): how fast kafkajs alone reads these topics here.
+ */
+async function kafkajsNoop(kafka: Kafka, prefix: string, total: number): Promise<Rate> {
+  const consumer = kafka.consumer(sourceConsumerConfig(isolation('benchnoop').group, FETCH_BYTES));
+  let first: Observation | undefined;
+  let last = observe(0);
+  let finished: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => (finished = resolve));
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: ['ride_events', 'vehicle_events', 'user_events'].map((t) => prefix + t), fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      partitionsConsumedConcurrently: PARTITIONS,
+      eachBatch: async ({ batch }) => {
+        const consumed = last.consumed + batch.messages.length;
+        last = observe(consumed);
+        first ??= last;
+        if (consumed >= total) finished();
+      },
+    });
+    await Promise.race([done, new Promise((resolve) => setTimeout(resolve, 600_000).unref())]);
+  } finally {
+    await consumer.disconnect();
+  }
+  return rateOf(first, last);
+}
+
+/**
+ * The enrich processors alone: the same records, split over partitions as the producer split
+ * them, in batches of the consumer's fetch size, processed and drained in memory. No Kafka, no
+ * encoding: what one Node thread does with the events themselves.
+ */
+function processorsAlone(data: readonly OutRecord[], prefix: string): Rate {
+  const settings = defaultSettings({ topics: defaultTopics('benchalone', prefix) });
+  const partitioner = Partitioners.DefaultPartitioner();
+  const partitionMetadata = Array.from({ length: PARTITIONS }, (_, partitionId) => ({ partitionErrorCode: 0, partitionId, leader: 0, replicas: [0], isr: [0] }));
+  const byPartition = new Map<string, SourceRecord[]>();
+  for (const r of data) {
+    const topic = prefix + r.topic;
+    const partition = partitioner({ topic, partitionMetadata, message: { key: r.key, value: r.value } });
+    const id = `${topic}/${partition}`;
+    let list = byPartition.get(id);
+    if (!list) byPartition.set(id, (list = []));
+    list.push({ topic, partition, offset: list.length, key: Buffer.from(r.key), value: Buffer.from(r.value), timestamp: 0 });
+  }
+  const started = observe(0);
+  for (const list of byPartition.values()) {
+    const { topic, partition } = list[0]!;
+    const p = new SourcePartitionProcessor({ topic, partition }, { settings, zoneOf: h3Zone, timeZoneOf: timeZoneLookup(cities), partialsPartitions: PARTITIONS });
+    for (let i = 0; i < list.length; ) {
+      let bytes = 0;
+      let end = i;
+      while (end < list.length && bytes < FETCH_BYTES) bytes += list[end++]!.value!.length;
+      p.process(list.slice(i, end), Date.now());
+      p.drain();
+      i = end;
+    }
+  }
+  return rateOf(started, observe(data.length));
+}
+
+const perSecond = (r: Rate): string => `${Math.round(r.eventsPerSecond)} events/s (${Math.round(r.eventsPerCpuSecond)} per CPU-second)`;
+const rates = (r: Rate): { events_per_second: number; events_per_cpu_second: number } => ({
+  events_per_second: Math.round(r.eventsPerSecond), events_per_cpu_second: Math.round(r.eventsPerCpuSecond),
+});
+
+async function startProfile(): Promise<Session> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
+  return session;
+}
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string };
+}
+
+/** Writes the profile and prints where the time went, by component and by function (self time). */
+async function saveProfile(session: Session, file: string): Promise<void> {
+  const { profile } = await session.post('Profiler.stop');
+  session.disconnect();
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, JSON.stringify(profile));
+  const nodes = new Map<number, ProfileNode>(profile.nodes.map((n) => [n.id, n]));
+  const selfUs = new Map<number, number>();
+  profile.samples?.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas?.[i] ?? 0)));
+  const byComponent = new Map<string, number>();
+  const byFunction = new Map<string, number>();
+  let total = 0;
+  for (const [id, us] of selfUs) {
+    const { functionName, url } = nodes.get(id)!.callFrame;
+    total += us;
+    const component = componentOf(functionName, url);
+    byComponent.set(component, (byComponent.get(component) ?? 0) + us);
+    const name = `${functionName || '(anonymous)'} ${url.split('/').slice(-2).join('/')}`.trim();
+    byFunction.set(name, (byFunction.get(name) ?? 0) + us);
+  }
+  const share = (entries: Map<string, number>, n: number): Record<string, string> =>
+    Object.fromEntries([...entries].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, us]) => [k, `${((100 * us) / total).toFixed(1)}%`]));
+  console.log(`CPU profile of the transactional run (${(total / 1e6).toFixed(1)} s sampled) in ${file}; self time by component:`);
+  console.table(share(byComponent, 12));
+  console.log('self time by function:');
+  console.table(share(byFunction, 25));
+}
+
+function componentOf(functionName: string, url: string): string {
+  if (functionName.startsWith('(')) return functionName;
+  if (url.includes('/node_modules/')) {
+    const pkg = url.split('/node_modules/').at(-1)!.split('/')[0]!;
+    return pkg.startsWith('ajv') ? 'ajv' : pkg;
+  }
+  // ajv's compiled validators and the format regexps run from generated code.
+  if (url === '' && (/^validate\d+$/.test(functionName) || functionName.startsWith('RegExp:'))) return 'ajv';
+  if (url === '') return 'native (JSON, buffers, ...)';
+  if (url.startsWith('node:')) return 'node';
+  return 'ridehail';
 }
 
 /** Kafka's own consumer on the same topics: fetch.nMsg.sec (rebalance excluded). */
@@ -216,6 +384,7 @@ async function main(): Promise<void> {
   const brokers = process.env['RIDEHAIL_BENCH_KAFKA_BROKERS'] ?? (stack = await startTestStack({ postgres: false })).kafkaBrokers;
   const dist = await ensureKafkaDist({ kafkaHome: process.env['KAFKA_HOME'], cacheDir: testCacheDir(), pathEnv: process.env['PATH'] });
   const kafka = testKafka(brokers);
+  const loadAtStart = +loadavg()[0]!.toFixed(2);
   try {
     const memory = memoryPerOpenRide();
     console.log(`memory: ${memory.bytesPerRide} B of heap per open ride (with its event ids), ${memory.changelogBytesPerRide} B in the changelog`);
@@ -229,28 +398,51 @@ async function main(): Promise<void> {
 
     const kafkaCeiling = await ceiling(dist.classpath, brokers, prefix, data.length);
     console.log(`ConsumerPerformance: ${Math.round(kafkaCeiling)} events/s`);
-    const withTx = await throughput(kafka, prefix, data.length, true);
-    console.log(`enrich, transactions: ${Math.round(withTx.eventsPerSecond)} events/s (${withTx.transactions} transactions)`);
+    const noop = await kafkajsNoop(kafka, prefix, data.length);
+    console.log(`kafkajs consumer, no-op eachBatch: ${perSecond(noop)}`);
+    const alone = processorsAlone(data, prefix);
+    console.log(`enrich processors alone, in memory: ${perSecond(alone)}`);
+    const withTx = await throughput(kafka, prefix, data.length, true, PROFILE);
+    console.log(`enrich, transactions: ${perSecond(withTx)} (${withTx.transactions} transactions)${PROFILE ? '; profiled, so slower than it would be' : ''}`);
     const withoutTx = await throughput(kafka, prefix, data.length, false);
-    console.log(`enrich, no transactions: ${Math.round(withoutTx.eventsPerSecond)} events/s`);
+    console.log(`enrich, no transactions: ${perSecond(withoutTx)}`);
 
-    const lat = await latency(kafka);
-    console.log(`latency at ${Math.round(lat.producedPerSecond)} events/s: p50 ${lat.p50} ms, p99 ${lat.p99} ms, max ${lat.max} ms over ${lat.rides} rides`);
+    const lat = LATENCY_SECONDS > 0 ? await latency(kafka) : undefined;
+    if (lat) console.log(`latency at ${Math.round(lat.producedPerSecond)} events/s: p50 ${lat.p50} ms, p99 ${lat.p99} ms, max ${lat.max} ms over ${lat.rides} rides`);
 
+    const ratio = (rate: number, to: number): number => +(rate / to).toFixed(3);
     const result = {
       events: data.length,
       partitions: PARTITIONS,
       ceiling_events_per_second: Math.round(kafkaCeiling),
-      transactions: { events_per_second: Math.round(withTx.eventsPerSecond), ratio_to_ceiling: +(withTx.eventsPerSecond / kafkaCeiling).toFixed(3), target: 0.5 },
-      no_transactions: { events_per_second: Math.round(withoutTx.eventsPerSecond), ratio_to_ceiling: +(withoutTx.eventsPerSecond / kafkaCeiling).toFixed(3) },
-      latency_ms: { rate: Math.round(lat.producedPerSecond), p50: lat.p50, p99: lat.p99, max: lat.max, rides: lat.rides, target_p99: 200 },
+      kafkajs_noop: { ...rates(noop), ratio_to_ceiling: ratio(noop.eventsPerSecond, kafkaCeiling) },
+      processors_alone: { ...rates(alone), ratio_to_ceiling: ratio(alone.eventsPerSecond, kafkaCeiling) },
+      transactions: {
+        ...rates(withTx), ratio_to_ceiling: ratio(withTx.eventsPerSecond, kafkaCeiling), target: 0.5,
+        ratio_to_kafkajs_noop: ratio(withTx.eventsPerSecond, noop.eventsPerSecond), transactions: withTx.transactions,
+      },
+      no_transactions: {
+        ...rates(withoutTx), ratio_to_ceiling: ratio(withoutTx.eventsPerSecond, kafkaCeiling),
+        ratio_to_kafkajs_noop: ratio(withoutTx.eventsPerSecond, noop.eventsPerSecond),
+      },
+      latency_ms: lat ? { rate: Math.round(lat.producedPerSecond), p50: lat.p50, p99: lat.p99, max: lat.max, rides: lat.rides, target_p99: 200 } : null,
       memory: { heap_bytes_per_open_ride: memory.bytesPerRide, changelog_bytes_per_open_ride: memory.changelogBytesPerRide },
+      cores: cpus().length,
+      load_average: { start: loadAtStart, end: +loadavg()[0]!.toFixed(2) },
     };
-    console.table({
-      'kafka consumer (ceiling)': { 'events/s': result.ceiling_events_per_second, ratio: 1 },
-      'enrich, transactions': { 'events/s': result.transactions.events_per_second, ratio: result.transactions.ratio_to_ceiling },
-      'enrich, no transactions': { 'events/s': result.no_transactions.events_per_second, ratio: result.no_transactions.ratio_to_ceiling },
+    const row = (r: { events_per_second: number; events_per_cpu_second?: number; ratio_to_ceiling: number; ratio_to_kafkajs_noop?: number }): Record<string, number | null> => ({
+      'events/s': r.events_per_second, 'ratio to ceiling': r.ratio_to_ceiling, 'ratio to kafkajs no-op': r.ratio_to_kafkajs_noop ?? null, 'events/CPU-s': r.events_per_cpu_second ?? null,
     });
+    console.table({
+      'ConsumerPerformance (Java; ceiling)': row({ events_per_second: result.ceiling_events_per_second, ratio_to_ceiling: 1 }),
+      'kafkajs consumer, no-op': row({ ...result.kafkajs_noop, ratio_to_kafkajs_noop: 1 }),
+      'enrich processors alone (no Kafka)': row(result.processors_alone),
+      'enrich, transactions': row(result.transactions),
+      'enrich, no transactions': row(result.no_transactions),
+    });
+    console.log(`load average ${result.load_average.start} at the start, ${result.load_average.end} at the end, on ${result.cores} cores`);
+    const verdict = result.transactions.ratio_to_ceiling >= 0.5 ? 'met' : 'MISSED';
+    console.log(`target (transactions >= 0.5 of ConsumerPerformance): ${verdict}, ratio ${result.transactions.ratio_to_ceiling}`);
     const out = join(process.cwd(), 'test-output', 'bench');
     await mkdir(out, { recursive: true });
     await writeFile(join(out, 'enrich.json'), `${JSON.stringify(result, null, 2)}\n`);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Consumer, Kafka, Message, Producer } from 'kafkajs';
+import type { Consumer, ConsumerConfig, Kafka, Message, Producer } from 'kafkajs';
 import type { Commit, PartitionWriter, SourceHandler, StageSink, StageSource } from './runner.js';
 import type { OutputRecord, StateEntry, TopicPartition } from './records.js';
 import { sourceId } from './records.js';
@@ -48,22 +48,7 @@ export function kafkaStage(config: KafkaStageConfig): KafkaStage {
 
   const source: StageSource = {
     async run(handler: SourceHandler, signal: AbortSignal): Promise<void> {
-      const c = config.kafka.consumer({
-        groupId: config.group,
-        readUncommitted: false,
-        allowAutoTopicCreation: false,
-        maxBytesPerPartition: config.maxBytesPerPartition,
-        maxBytes: config.maxBytesPerPartition * 8,
-        maxWaitTimeInMs: 500,
-        // A killed member holds its partitions until its session expires: keep that short. Batches
-        // are bounded (fetch bytes), so a live member heartbeats well within it.
-        sessionTimeout: 10_000,
-        rebalanceTimeout: 30_000,
-        heartbeatInterval: 1_000,
-        // A failed transaction throws out of eachBatch; rejoining re-reads committed offsets and
-        // state, which is exactly the recovery we want, so always restart.
-        retry: { retries: 10, restartOnFailure: async () => true },
-      });
+      const c = config.kafka.consumer(sourceConsumerConfig(config.group, config.maxBytesPerPartition));
       consumer = c;
       let owned = new Map<string, TopicPartition>();
       let membership: Promise<void> = Promise.resolve();
@@ -203,6 +188,26 @@ export function kafkaStage(config: KafkaStageConfig): KafkaStage {
     async close() {
       if (sharedProducer) await (await sharedProducer).disconnect();
     },
+  };
+}
+
+/** The stage consumer's settings; the benchmark's no-op consumer reads with the same ones. */
+export function sourceConsumerConfig(groupId: string, maxBytesPerPartition: number): ConsumerConfig {
+  return {
+    groupId,
+    readUncommitted: false,
+    allowAutoTopicCreation: false,
+    maxBytesPerPartition,
+    maxBytes: maxBytesPerPartition * 8,
+    maxWaitTimeInMs: 500,
+    // A killed member holds its partitions until its session expires: keep that short. Batches
+    // are bounded (fetch bytes), so a live member heartbeats well within it.
+    sessionTimeout: 10_000,
+    rebalanceTimeout: 30_000,
+    heartbeatInterval: 1_000,
+    // A failed transaction throws out of eachBatch; rejoining re-reads committed offsets and
+    // state, which is exactly the recovery we want, so always restart.
+    retry: { retries: 10, restartOnFailure: async () => true },
   };
 }
 
