@@ -1,4 +1,4 @@
-import { validate } from '../contract/validate.js';
+import { validate, validatorFor } from '../contract/validate.js';
 import type { RideEvent } from '../contract/generated/ride_events.js';
 import type { VehicleEvent } from '../contract/generated/vehicle_events.js';
 import type { UserEvent } from '../contract/generated/user_events.js';
@@ -29,6 +29,17 @@ const SCHEMAS = {
   user: 'user_events.schema.json',
 } as const;
 
+/**
+ * The compiled validators, looked up once. A record that passes is checked once; one that fails
+ * is checked again through validate(), which words the errors, so only refusals pay for that.
+ */
+let validators: Record<SourceKind, (value: unknown) => boolean> | undefined;
+
+function validatorOf(kind: SourceKind): (value: unknown) => boolean {
+  validators ??= { ride: validatorFor(SCHEMAS.ride), vehicle: validatorFor(SCHEMAS.vehicle), user: validatorFor(SCHEMAS.user) };
+  return validators[kind];
+}
+
 export function cleanRecord(
   kind: SourceKind,
   key: Buffer | null,
@@ -43,9 +54,11 @@ export function cleanRecord(
   } catch (error) {
     return { ok: false, reason: `not JSON: ${(error as Error).message}` };
   }
-  const checked = validate(SCHEMAS[kind], parsed);
-  if (!checked.ok) return { ok: false, reason: `schema ${SCHEMAS[kind]}: ${checked.errors.join('; ')}` };
-  const event = checked.value as CleanEvent['event'];
+  if (!validatorOf(kind)(parsed)) {
+    const checked = validate(SCHEMAS[kind], parsed);
+    return { ok: false, reason: `schema ${SCHEMAS[kind]}: ${checked.ok ? 'invalid' : checked.errors.join('; ')}` };
+  }
+  const event = parsed as CleanEvent['event'];
   const eventTimeMs = Date.parse(event.event_time);
   if (!Number.isFinite(eventTimeMs)) return { ok: false, reason: `event_time ${event.event_time} is not a date` };
   if (eventTimeMs > nowMs + limits.maxFutureMs) {
@@ -66,8 +79,28 @@ function keyMismatch(kind: SourceKind, key: Buffer | null, event: CleanEvent['ev
   if (key === null) return undefined;
   const expected =
     kind === 'ride' ? (event as RideEvent).ride_id : kind === 'vehicle' ? (event as VehicleEvent).vehicle_id : (event as UserEvent).user_id;
-  const actual = key.toString('utf8');
-  return actual === expected ? undefined : `record key ${actual} does not match ${kind === 'ride' ? 'ride_id' : kind === 'vehicle' ? 'vehicle_id' : 'user_id'} ${expected}`;
+  if (keyEquals(key, expected)) return undefined;
+  return `record key ${key.toString('utf8')} does not match ${kind === 'ride' ? 'ride_id' : kind === 'vehicle' ? 'vehicle_id' : 'user_id'} ${expected}`;
+}
+
+/**
+ * key.toString('utf8') === text, without decoding the key. For an ASCII `text` (every id the
+ * schemas allow) the UTF-8 bytes are the characters themselves, and a decoded key can only equal
+ * it if its bytes are those same characters; anything else is compared the long way.
+ */
+export function keyEquals(key: Buffer, text: string): boolean {
+  if (key.length !== text.length) return !isAscii(text) && key.toString('utf8') === text;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (ch >= 0x80) return key.toString('utf8') === text;
+    if (key[i] !== ch) return false;
+  }
+  return true;
+}
+
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) >= 0x80) return false;
+  return true;
 }
 
 /** The schema already refuses negative money and distances; these are the impossibilities it cannot express. */

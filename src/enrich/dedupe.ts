@@ -34,6 +34,19 @@ export class RecentEventIds {
 
   remember(eventId: string, eventTimeMs: number): void {
     this.seen.add(eventId);
+    this.addToPending(eventId, eventTimeMs);
+  }
+
+  /** has() then remember() in one set operation; false for an id already seen (a duplicate). */
+  rememberIfNew(eventId: string, eventTimeMs: number): boolean {
+    const before = this.seen.size;
+    this.seen.add(eventId);
+    if (this.seen.size === before) return false;
+    this.addToPending(eventId, eventTimeMs);
+    return true;
+  }
+
+  private addToPending(eventId: string, eventTimeMs: number): void {
     this.pending ??= { id: '', newestEventTimeMs: eventTimeMs, ids: [] };
     this.pending.ids.push(eventId);
     if (eventTimeMs > this.pending.newestEventTimeMs) this.pending.newestEventTimeMs = eventTimeMs;

@@ -181,14 +181,12 @@ export class SourcePartitionProcessor implements PartitionProcessor {
       });
       return;
     }
-    const eventId = cleaned.value.event.event_id;
-    if (this.dedupe.has(eventId)) {
+    // From here on the event is readable and on time: its id is remembered even if the join
+    // refuses it, so a re-sent copy counts as the duplicate it is.
+    if (!this.dedupe.rememberIfNew(cleaned.value.event.event_id, eventTimeMs)) {
       counters.duplicates += 1;
       return;
     }
-    // From here on the event is readable and on time: its id is remembered even if the join
-    // refuses it, so a re-sent copy counts as the duplicate it is.
-    this.dedupe.remember(eventId, eventTimeMs);
     if (cleaned.value.kind === 'ride') {
       const refusal = this.joinRide(cleaned.value.event, eventTimeMs);
       if (refusal) {
