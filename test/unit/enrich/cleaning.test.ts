@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cleanRecord } from '../../../src/enrich/cleaning.js';
+import { cleanRecord, keyEquals } from '../../../src/enrich/cleaning.js';
 import { completedRide, T0, vehicleEvent } from './factories.js';
 
 const limits = { maxFutureMs: 3_600_000 };
@@ -51,5 +51,16 @@ describe('cleaning a record', () => {
   it('a record whose key is not the id inside would land on the wrong partition, so it is refused', () => {
     const [requested] = completedRide(T0);
     expect(cleanRecord('ride', Buffer.from('ride_other'), bytes(requested), now, limits)).toEqual({ ok: false, reason: expect.stringMatching(/does not match ride_id/) });
+  });
+
+  it('a key is compared as the text it decodes to, without decoding the usual ASCII ids', () => {
+    expect(keyEquals(Buffer.from('ride_1a'), 'ride_1a')).toBe(true);
+    expect(keyEquals(Buffer.from('ride_1b'), 'ride_1a')).toBe(false);
+    expect(keyEquals(Buffer.from('ride_1'), 'ride_1a')).toBe(false);
+    expect(keyEquals(Buffer.from('ride_é'), 'ride_é')).toBe(true);
+    expect(keyEquals(Buffer.from('ride_e'), 'ride_é')).toBe(false);
+    // Bytes that are not UTF-8 decode to U+FFFD, and only an id made of that matches them.
+    expect(keyEquals(Buffer.from([0x72, 0xff]), 'r\ufffd')).toBe(true);
+    expect(keyEquals(Buffer.from([0x72, 0xff]), 'r?')).toBe(false);
   });
 });
