@@ -3,6 +3,7 @@ import type { VehicleEvent } from '../contract/generated/vehicle_events.js';
 import type { VehicleStatus } from '../contract/generated/common.js';
 import { cleanRecord, type SourceKind } from './cleaning.js';
 import { RecentEventIds, type DedupeChunk } from './dedupe.js';
+import { ChunkLog } from './chunk-log.js';
 import { applyRideEvent, type OpenRide } from './lifecycle.js';
 import { enrichRide } from './enrichment.js';
 import { zeroCounters, type Counters } from './accounting.js';
@@ -75,6 +76,8 @@ interface MetaState {
 /** A vehicle partition that was quiet for hours fires at most this many windows when it catches up. */
 const MAX_CATCH_UP_WINDOWS = 120;
 const MAX_HEADER_LENGTH = 2_000;
+/** A vehicle chunk is cut at about this many characters (ASCII: bytes), well below a broker batch. */
+const MAX_VEHICLE_CHUNK_CHARS = 256 * 1024;
 
 export class SourcePartitionProcessor implements PartitionProcessor {
   readonly source: string;
@@ -83,6 +86,11 @@ export class SourcePartitionProcessor implements PartitionProcessor {
   private readonly dedupe: RecentEventIds;
   private readonly rides = new Map<string, OpenRide>();
   private readonly vehicles = new Map<string, VehicleTrack>();
+  /** Vehicles go to the changelog in chunks (see ChunkLog): which chunk holds which vehicle. */
+  private readonly vehicleLog = new ChunkLog();
+  private restoredVehicleChunks: { seq: number; value: string }[] = [];
+  /** Per-vehicle changelog keys of an older version, deleted (and re-written as chunks) on the next commit. */
+  private legacyVehicleKeys: string[] = [];
   private readonly windows = new Map<number, WindowState>();
   private meta: MetaState;
   private lastProgress: { fired: number; final: number; sentAtMs: number } | undefined;
@@ -474,10 +482,7 @@ export class SourcePartitionProcessor implements PartitionProcessor {
       const ride = this.rides.get(id);
       state.push({ key: `ride|${id}`, value: ride ? JSON.stringify(ride) : null });
     }
-    for (const id of this.dirtyVehicles) {
-      const track = this.vehicles.get(id);
-      state.push({ key: `veh|${id}`, value: track ? JSON.stringify(track) : null });
-    }
+    this.drainVehicles(state);
     for (const startMs of this.dirtyWindows) {
       const win = this.windows.get(startMs);
       state.push({
@@ -504,6 +509,48 @@ export class SourcePartitionProcessor implements PartitionProcessor {
     return { outputs, state };
   }
 
+  /**
+   * Changed vehicles as one changelog record per commit (or a few, for a big one) rather than one
+   * per vehicle: a vehicle partition changes thousands per batch, and the producer's cost is per
+   * record. Chunks nothing needs any more are deleted in the same transaction.
+   */
+  private drainVehicles(state: StateEntry[]): void {
+    for (const key of this.legacyVehicleKeys) state.push({ key, value: null });
+    this.legacyVehicleKeys = [];
+    if (this.dirtyVehicles.size === 0) return;
+    const log = this.vehicleLog;
+    for (const id of log.stragglers()) this.dirtyVehicles.add(id);
+    let written: string[] = [];
+    let deleted: string[] = [];
+    let parts: string[] = [];
+    let chars = 0;
+    const cut = (): void => {
+      state.push({ key: `vc|${log.append(written, deleted)}`, value: `[${parts.join(',')}]` });
+      written = [];
+      deleted = [];
+      parts = [];
+      chars = 0;
+    };
+    for (const id of this.dirtyVehicles) {
+      const track = this.vehicles.get(id);
+      let part: string;
+      if (track) {
+        written.push(id);
+        part = JSON.stringify(encodeVehicle(track));
+      } else if (log.holds(id)) {
+        deleted.push(id);
+        part = JSON.stringify([id]);
+      } else {
+        continue;
+      }
+      parts.push(part);
+      chars += part.length + 1;
+      if (chars >= MAX_VEHICLE_CHUNK_CHARS) cut();
+    }
+    if (parts.length > 0) cut();
+    for (const seq of log.retire()) state.push({ key: `vc|${seq}`, value: null });
+  }
+
   restore(key: string, value: string): void {
     const bar = key.indexOf('|');
     const kind = bar === -1 ? key : key.slice(0, bar);
@@ -517,8 +564,13 @@ export class SourcePartitionProcessor implements PartitionProcessor {
         this.rides.set(rest, JSON.parse(value) as OpenRide);
         return;
       }
+      case 'vc':
+        this.restoredVehicleChunks.push({ seq: Number(rest), value });
+        return;
       case 'veh':
+        // One record per vehicle, as an older version wrote them.
         this.vehicles.set(rest, JSON.parse(value) as VehicleTrack);
+        this.legacyVehicleKeys.push(key);
         return;
       case 'win': {
         const saved = JSON.parse(value) as { fired: boolean; seq: number; sentCities: string[] };
@@ -551,9 +603,52 @@ export class SourcePartitionProcessor implements PartitionProcessor {
 
   finishRestore(): void {
     this.dedupe.sortChunks();
+    this.restoreVehicleChunks();
     // windowAt marks what it creates as changed; restored windows are already in the changelog.
     this.dirtyWindows.clear();
   }
+
+  /** Replays the vehicle chunks oldest first (a later entry wins); vehicles of an older version's records go to the next chunk. */
+  private restoreVehicleChunks(): void {
+    const found: { seq: number; written: string[]; deleted: string[] }[] = [];
+    for (const { seq, value } of this.restoredVehicleChunks.sort((a, b) => a.seq - b.seq)) {
+      const chunk = { seq, written: [] as string[], deleted: [] as string[] };
+      for (const entry of JSON.parse(value) as VehicleEntry[]) {
+        const id = entry[0];
+        if (entry.length === 1) {
+          this.vehicles.delete(id);
+          chunk.deleted.push(id);
+        } else {
+          this.vehicles.set(id, decodeVehicle(entry));
+          chunk.written.push(id);
+        }
+      }
+      found.push(chunk);
+    }
+    this.restoredVehicleChunks = [];
+    this.vehicleLog.restore(found);
+    for (const key of this.legacyVehicleKeys) {
+      const id = key.slice(key.indexOf('|') + 1);
+      if (this.vehicles.has(id)) this.dirtyVehicles.add(id);
+    }
+  }
+}
+
+/** A vehicle in a chunk: [id, city, t, status, zone, t, status, zone, …]. A deletion mark is [id]. */
+type VehicleEntry = [string, ...(string | number)[]];
+
+function encodeVehicle(track: VehicleTrack): VehicleEntry {
+  const entry: VehicleEntry = [track.vehicleId, track.city];
+  for (const h of track.history) entry.push(h.t, h.status, h.zone);
+  return entry;
+}
+
+function decodeVehicle(entry: VehicleEntry): VehicleTrack {
+  const history: VehicleStatusAt[] = [];
+  for (let i = 2; i + 2 < entry.length; i += 3) {
+    history.push({ t: entry[i] as number, status: entry[i + 1] as VehicleStatus, zone: entry[i + 2] as string });
+  }
+  return { vehicleId: entry[0], city: entry[1] as string, history };
 }
 
 function aggregateKey(startMs: number, city: string, zone: string): string {
