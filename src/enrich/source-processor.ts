@@ -49,6 +49,11 @@ interface VehicleTrack {
   city: string;
   /** Status changes and pings in event-time order, back to the latest one before the final windows. */
   history: VehicleStatusAt[];
+  /**
+   * The zone of the last location looked up for this vehicle (not state: never written). A
+   * vehicle standing still pings the same point again, and its zone costs an H3 lookup each time.
+   */
+  lastPoint?: { lat: number; lon: number; zone: string };
 }
 
 interface WindowState {
@@ -263,7 +268,14 @@ export class SourcePartitionProcessor implements PartitionProcessor {
       track = { vehicleId: event.vehicle_id, city: event.city, history: [] };
       this.vehicles.set(event.vehicle_id, track);
     }
-    const zone = this.deps.zoneOf(event.location);
+    const { lat, lon } = event.location;
+    let zone: string;
+    if (track.lastPoint && track.lastPoint.lat === lat && track.lastPoint.lon === lon) {
+      zone = track.lastPoint.zone;
+    } else {
+      zone = this.deps.zoneOf(event.location);
+      track.lastPoint = { lat, lon, zone };
+    }
     const history = track.history;
     let at = history.length;
     while (at > 0 && (history[at - 1]?.t ?? 0) > eventTimeMs) at -= 1;
