@@ -18,10 +18,12 @@ export interface HistoryPoint {
   avgFare: number | null;
 }
 
+export type HistorySource = 'warehouse' | 'druid';
+
 export interface HistoryResult {
   city: string;
   hours: number;
-  source: 'warehouse';
+  source: HistorySource;
   available: boolean;
   /** Why there is no history, when there is none (no warehouse, table missing, …). */
   reason?: string;
@@ -72,29 +74,38 @@ LEFT JOIN requested USING (hour)
 LEFT JOIN ended USING (hour)
 ORDER BY hours.hour`;
 
-export interface HistoryOptions {
-  query: QueryFn;
+/** Rows shaped as HISTORY_SQL returns them (hour, requested, …, currency), one per hour, oldest first. */
+export type HistoryLoader = (city: string, hours: number) => Promise<Record<string, unknown>[]>;
+
+export type HistoryOptions = {
   ttlMs?: number;
   now?: () => number;
   close?: () => Promise<void>;
-}
+} & (
+  | { query: QueryFn }
+  | { source: HistorySource; load: HistoryLoader; describe(error: unknown): string }
+);
 
 export function createHistory(options: HistoryOptions): HistoryProvider & { queries(): number } {
   const ttlMs = options.ttlMs ?? 60_000;
   const now = options.now ?? Date.now;
   const cache = new Map<string, { at: number; result: Promise<HistoryResult> }>();
   let queries = 0;
+  const { source, fetchRows, explain } =
+    'query' in options
+      ? { source: 'warehouse' as const, fetchRows: async (city: string, hours: number) => (await options.query(HISTORY_SQL, [city, hours])).rows, explain: describe }
+      : { source: options.source, fetchRows: options.load, explain: options.describe };
 
   const load = async (city: string, hours: number): Promise<HistoryResult> => {
     queries += 1;
-    const base = { city, hours, source: 'warehouse' as const, fetchedAt: new Date(now()).toISOString() };
+    const base = { city, hours, source, fetchedAt: new Date(now()).toISOString() };
     try {
-      const { rows } = await options.query(HISTORY_SQL, [city, hours]);
+      const rows = await fetchRows(city, hours);
       const points = rows.map(toPoint);
       const currency = rows.map((r) => r.currency).find((c): c is string => typeof c === 'string') ?? null;
       return { ...base, available: true, currency, points };
     } catch (error) {
-      return { ...base, available: false, reason: describe(error), currency: null, points: [] };
+      return { ...base, available: false, reason: explain(error), currency: null, points: [] };
     }
   };
 

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { RideMetrics } from '../contract/generated/ride_metrics.js';
 import { CITY_CODE, type DashboardCity } from './cities.js';
 import { zoneGeometry, type ZoneGeometry } from './hexagons.js';
-import type { HistoryProvider } from './history.js';
+import type { HistoryProvider, HistorySource } from './history.js';
 import type { MetricsSource } from './metrics-source.js';
 import { DashboardState, ZONE_METRICS, type StateOptions } from './state.js';
 
@@ -23,7 +23,10 @@ export interface DashboardServerOptions {
   host?: string;
   port?: number;
   cities?: DashboardCity[];
+  /** Hourly history from the warehouse (fct_rides). */
   history?: HistoryProvider;
+  /** The same history from Druid's enriched_rides, when a Druid is configured. */
+  druidHistory?: HistoryProvider;
   state?: Partial<StateOptions>;
   /** How long the charts reach back from the newest window, in hours. */
   chartHours?: number;
@@ -104,6 +107,9 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
   const clients = new Set<SseClient>();
   const staticCache = new Map<string, Buffer>();
   const geometryCache = new Map<string, { key: string; geometry: ZoneGeometry }>();
+  const histories = new Map<HistorySource, HistoryProvider>();
+  if (options.history) histories.set('warehouse', options.history);
+  if (options.druidHistory) histories.set('druid', options.druidHistory);
 
   const knownCities = (): string[] => [...new Set([...catalogue.keys(), ...state.cities()])].sort();
   const timeZoneOf = (city: string): string => catalogue.get(city)?.timeZone ?? 'UTC';
@@ -208,6 +214,12 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
     return city;
   };
 
+  const historySourceParam = (query: URLSearchParams): HistorySource => {
+    const source = query.get('source') ?? 'warehouse';
+    if (source !== 'warehouse' && source !== 'druid') throw new HttpError(400, `parameter "source" must be warehouse or druid`);
+    return source;
+  };
+
   const hoursParam = (query: URLSearchParams, fallback: number, max: number): number => {
     const raw = query.get('hours');
     if (raw === null) return fallback;
@@ -250,7 +262,7 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
         return json(res, 200, { ok: true, status: state.status(now()) }, method);
       case '/api/cities':
         params(url, []);
-        return json(res, 200, { cities: citySummaries() }, method);
+        return json(res, 200, { cities: citySummaries(), historySources: [...histories.keys()] }, method);
       case '/api/status':
         params(url, []);
         return json(res, 200, { status: state.status(now()), viewers: clients.size, cities: knownCities() }, method);
@@ -265,13 +277,15 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
         return json(res, 200, { city, metrics: ZONE_METRICS, geometry: geometry(city), values: state.zones(city) }, method);
       }
       case '/api/history': {
-        const query = params(url, ['city', 'hours']);
+        const query = params(url, ['city', 'hours', 'source']);
         const city = cityParam(query);
         const hours = hoursParam(query, 24, MAX_HISTORY_HOURS);
-        if (!options.history) {
-          return json(res, 200, { city, hours, source: 'warehouse', available: false, reason: 'no warehouse configured', points: [] }, method);
+        const source = historySourceParam(query);
+        const history = histories.get(source);
+        if (!history) {
+          return json(res, 200, { city, hours, source, available: false, reason: `no ${source} configured`, points: [] }, method);
         }
-        return json(res, 200, await options.history.get(city, hours), method);
+        return json(res, 200, await history.get(city, hours), method);
       }
       case '/api/events': {
         const query = params(url, ['city']);
@@ -335,6 +349,7 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
       await closed;
       await options.source.stop();
       await options.history?.close();
+      await options.druidHistory?.close();
     },
   };
 }

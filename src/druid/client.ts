@@ -1,5 +1,5 @@
 import { describeDruidFailure, isMissingEndpoint } from './errors.js';
-import { parseSqlResult, sqlRequest, type SqlResult } from './sql.js';
+import { parseSqlResult, sqlRequest, type SqlParameter, type SqlResult } from './sql.js';
 
 /**
  * A thin client for the parts of Druid's HTTP API that `ridehail druid` uses, over Node's fetch.
@@ -195,7 +195,7 @@ export class DruidClient {
     return tasks.map((t) => t.id);
   }
 
-  async sql(query: string, context: Readonly<Record<string, unknown>> = {}, timeoutMs = 300_000): Promise<SqlResult> {
-    return parseSqlResult(await this.request('POST', '/druid/v2/sql', sqlRequest(query, context), timeoutMs));
+  async sql(query: string, context: Readonly<Record<string, unknown>> = {}, timeoutMs = 300_000, parameters: readonly SqlParameter[] = []): Promise<SqlResult> {
+    return parseSqlResult(await this.request('POST', '/druid/v2/sql', sqlRequest(query, context, parameters), timeoutMs));
   }
 }

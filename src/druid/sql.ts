@@ -11,14 +11,21 @@ export interface SqlResult {
   readonly rows: readonly (readonly unknown[])[];
 }
 
+/** A value for a `?` in the query: Druid binds it with this SQL type, so no value is ever spliced into SQL text. */
+export interface SqlParameter {
+  readonly type: 'VARCHAR' | 'BIGINT' | 'DOUBLE' | 'INTEGER' | 'BOOLEAN' | 'TIMESTAMP';
+  readonly value: string | number | boolean;
+}
+
 /** The request body for POST /druid/v2/sql. */
-export function sqlRequest(query: string, context: Readonly<Record<string, unknown>> = {}): Record<string, unknown> {
+export function sqlRequest(query: string, context: Readonly<Record<string, unknown>> = {}, parameters: readonly SqlParameter[] = []): Record<string, unknown> {
   return {
     query,
     resultFormat: 'array',
     header: true,
     sqlTypesHeader: true,
     ...(Object.keys(context).length > 0 ? { context } : {}),
+    ...(parameters.length > 0 ? { parameters } : {}),
   };
 }
 

@@ -21,6 +21,7 @@ import { readTopicToEnd } from '../../src/enrich/kafka-io.js';
 import { DRUID_TASK_SLOTS } from '../../src/local/druid-stack.js';
 import { ensureDruidDistribution, startDruid, stopDruid, type StartedDruid } from '../../src/local/druid.js';
 import { findFreePort, findFreePortBase } from '../../src/local/free-port.js';
+import { druidHistory } from '../../src/dashboard/druid-history.js';
 import { runCli, type CliRun } from '../helpers/cli.js';
 import { makeTempRoot, testCacheDir } from '../helpers/stack.js';
 
@@ -225,6 +226,30 @@ describe('ridehail druid against a real Druid', () => {
     const table = await ok('druid', 'query', `SELECT driver_id, COUNT(*) AS rides FROM "${prefix}enriched_rides" WHERE __time >= CURRENT_TIMESTAMP - INTERVAL '1' DAY GROUP BY 1 ORDER BY 2 DESC LIMIT 3`);
     expect(table.stdout.split('\n')[0]).toMatch(/^driver_id\s+rides$/);
     expect(table.stdout).toMatch(/\(3 rows, [\d.]+ s\)/);
+  }, 60_000);
+
+  it("feeds the dashboard's Druid history: hour by hour, each city's completed and cancelled rides add up to the manifest", async (ctx) => {
+    skipWithoutDruid(ctx);
+    const history = druidHistory(env['DRUID_URL']!, `${prefix}enriched_rides`);
+    try {
+      for (const city of CITIES) {
+        const result = await history.get(city, 6);
+        expect(result, `${city}: ${JSON.stringify({ ...result, points: result.points.length })}`).toMatchObject({ city, source: 'druid', available: true, currency: manifest.cities[city]!.currency });
+        expect(result.points).toHaveLength(6);
+        const sum = (pick: (p: (typeof result.points)[number]) => number): number => result.points.reduce((n, p) => n + pick(p), 0);
+        expect(sum((p) => p.completed), city).toBe(manifest.cities[city]!.rides_completed);
+        expect(sum((p) => p.cancelled), city).toBe(manifest.cities[city]!.rides_cancelled);
+        expect(sum((p) => p.revenue), city).toBeCloseTo(manifest.cities[city]!.revenue, 1);
+        // Every ride that ended was requested within the range: one request per ended ride.
+        expect(sum((p) => p.requested), city).toBe(sum((p) => p.completed + p.cancelled));
+      }
+      // The page asks again every minute; within the TTL that costs Druid nothing.
+      const asked = history.queries();
+      await history.get(CITIES[0]!, 6);
+      expect(history.queries()).toBe(asked);
+    } finally {
+      await history.close();
+    }
   }, 60_000);
 
   it('rolls raw ride events up per minute with counts, sums and sketches that add up to the manifest', async (ctx) => {

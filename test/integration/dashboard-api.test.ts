@@ -140,6 +140,8 @@ describe('the dashboard API', () => {
       { code: 'lon', name: 'lon', currency: 'GBP', timeZone: 'UTC', live: true },
       { code: 'nyc', name: 'New York', currency: 'USD', timeZone: 'America/New_York', live: true },
     ]);
+    // No Druid configured here: the page offers the warehouse alone.
+    expect(json.historySources).toEqual(['warehouse']);
   });
 
   it('returns a snapshot with tiles, the minute series and the zones of a city', async () => {
@@ -167,6 +169,12 @@ describe('the dashboard API', () => {
     expect(historyQueries).toBe(1);
   });
 
+  it('says Druid history is not configured rather than failing, when no Druid was given', async () => {
+    const { status, json } = await getJson(server, '/api/history?city=nyc&hours=24&source=druid');
+    expect(status).toBe(200);
+    expect(json).toMatchObject({ source: 'druid', available: false, reason: 'no druid configured', points: [] });
+  });
+
   it('rejects unknown cities, bad ranges and unknown parameters with 400 and a JSON error', async () => {
     for (const path of [
       '/api/snapshot?city=atlantis',
@@ -176,6 +184,7 @@ describe('the dashboard API', () => {
       '/api/history?city=nyc&hours=49',
       '/api/history?city=nyc&hours=1e3',
       '/api/history?city=nyc&hours=-5',
+      '/api/history?city=nyc&source=trino',
       '/api/snapshot?city=nyc&hours=27',
       '/api/zones?city=nyc&metric=x',
       '/api/events?city=nyc&city=lon',

@@ -6,6 +6,7 @@ import { durationMs, positiveInt } from '../parse.js';
 import { UsageError } from '../errors.js';
 import { cityCatalogue } from '../../dashboard/cities.js';
 import { postgresHistory } from '../../dashboard/history.js';
+import { druidHistory, druidHistorySql } from '../../dashboard/druid-history.js';
 import { KafkaMetricsSource } from '../../dashboard/metrics-source.js';
 import { isLoopback, MAX_SERIES_HOURS, startDashboardServer } from '../../dashboard/server.js';
 
@@ -15,6 +16,8 @@ interface DashboardOptions {
   allowRemote?: boolean;
   stallAfter: number;
   chartHours: number;
+  druid?: boolean;
+  druidDatasource: string;
 }
 
 const HOUR = 3_600_000;
@@ -27,20 +30,33 @@ export function dashboardCommand(ctx: CliContext): Command {
     .option('--allow-remote', 'allow binding to a non-loopback address (the dashboard has no login)')
     .addOption(new Option('--stall-after <duration>', 'show "stream stalled" after this long without metrics').argParser(durationMs).default(90_000, '90s'))
     .option('--chart-hours <n>', `hours the live charts reach back (1-${MAX_SERIES_HOURS})`, hours, 3)
+    .option('--druid', 'also offer history from Druid (on by itself when --druid-url, DRUID_URL or the config file names one)')
+    .option('--druid-datasource <name>', 'the Druid datasource of enriched rides, as `ridehail druid submit` named it', 'enriched_rides')
     .addHelpText(
       'after',
       `
 Reads ride_metrics_1m and ride_metrics_zone_1m with a single consumer (however many pages are
-open), keeps the last day in memory, and takes hourly history from the warehouse (fct_rides).
-The server is read-only; it answers GET and HEAD only.
+open), keeps the last day in memory, and takes hourly history from the warehouse (fct_rides) and,
+when a Druid is configured, from Druid's enriched_rides too (the page then offers both). The
+server is read-only; it answers GET and HEAD only.
 
 Examples:
   $ ridehail dashboard                                 open http://127.0.0.1:18080
   $ ridehail dashboard --port 8080 --stall-after 2m
+  $ ridehail dashboard --druid-url http://druid-router:8888   history from Druid as well
   $ ridehail dashboard --host 0.0.0.0 --allow-remote   reachable from other machines (no login!)`,
     )
     .action(async (opts: DashboardOptions, command: Command) => {
-      const { config } = ctx.config(command);
+      const { config, sources } = ctx.config(command);
+      const withDruid = opts.druid === true || sources['druidUrl']?.source !== 'default';
+      // A bad datasource name is a usage error now, not a failed query on every page load.
+      if (withDruid) {
+        try {
+          druidHistorySql(opts.druidDatasource);
+        } catch (error) {
+          throw new UsageError((error as Error).message);
+        }
+      }
       const out = ctx.output(command);
       if (!isLoopback(opts.host) && !opts.allowRemote) {
         throw new UsageError(`--host ${opts.host} is not a loopback address; add --allow-remote to expose the dashboard`);
@@ -63,6 +79,7 @@ Examples:
         port: opts.port,
         cities: catalogue.cities,
         history: postgresHistory(effectiveDatabaseUrl(config)),
+        ...(withDruid ? { druidHistory: druidHistory(config.druidUrl, opts.druidDatasource) } : {}),
         state: { stallAfterMs: opts.stallAfter },
         chartHours: opts.chartHours,
       }).catch((error: NodeJS.ErrnoException) => {
@@ -70,6 +87,7 @@ Examples:
         throw error;
       });
       out.success(`dashboard on ${server.url}  (Ctrl-C to stop)`);
+      if (withDruid) out.info(`history from the warehouse and from Druid at ${new URL(config.druidUrl).origin} (${opts.druidDatasource})`);
       await new Promise<void>((resolve) => {
         if (shutdown.aborted) return resolve();
         shutdown.addEventListener('abort', () => resolve(), { once: true });

@@ -43,6 +43,8 @@
     source: null,
     geometryPending: false,
     historyTimer: null,
+    historySource: 'warehouse',
+    historySources: ['warehouse'],
   };
 
   var charts = {};
@@ -368,7 +370,7 @@
 
   function selectMetric(metric) {
     view.metric = metric;
-    document.querySelectorAll('.segmented button').forEach(function (b) {
+    document.querySelectorAll('#zone-metric button').forEach(function (b) {
       b.setAttribute('aria-pressed', String(b.dataset.metric === metric));
     });
     renderZones();
@@ -378,9 +380,11 @@
   function loadHistory() {
     if (!view.city) return;
     var city = view.city;
-    getJson('/api/history?city=' + encodeURIComponent(city) + '&hours=24')
+    var source = view.historySource;
+    var label = source === 'druid' ? 'Druid' : 'warehouse';
+    getJson('/api/history?city=' + encodeURIComponent(city) + '&hours=24&source=' + source)
       .then(function (body) {
-        if (city !== view.city) return;
+        if (city !== view.city || source !== view.historySource) return;
         var pts = body.points || [];
         charts.history.setData([
           pts.map(function (p) { return p.t / 1000; }),
@@ -391,12 +395,25 @@
         ]);
         var empty = document.getElementById('history-empty');
         empty.hidden = body.available && pts.length > 0;
-        empty.textContent = body.available ? 'No finished rides in the warehouse for the last ' + body.hours + ' h yet.' : 'Warehouse history unavailable: ' + body.reason;
+        empty.textContent = body.available
+          ? 'No finished rides in the ' + label + ' for the last ' + body.hours + ' h yet.'
+          : (source === 'druid' ? 'Druid' : 'Warehouse') + ' history unavailable: ' + body.reason;
         el.historyNote.textContent = body.available
           ? 'hourly, last ' + body.hours + ' h · ' + (body.currency || view.currency || '') + ' revenue · as of ' + timeOfDay(body.fetchedAt)
           : 'unavailable: ' + body.reason;
       })
       .catch(function (e) { el.historyNote.textContent = 'unavailable: ' + e.message; });
+  }
+
+  function selectHistorySource(source) {
+    if (view.historySources.indexOf(source) < 0) return;
+    view.historySource = source;
+    document.querySelectorAll('#history-source button').forEach(function (b) {
+      b.setAttribute('aria-pressed', String(b.dataset.source === source));
+    });
+    document.getElementById('history-title').textContent = source === 'druid' ? 'Druid history' : 'Warehouse history';
+    document.getElementById('footer-history').textContent = source === 'druid' ? 'Druid enriched_rides' : 'ridehail.fct_rides';
+    loadHistory();
   }
 
   // ---------- stream ----------
@@ -474,6 +491,8 @@
   function loadCities() {
     return getJson('/api/cities').then(function (body) {
       view.cities = body.cities;
+      view.historySources = body.historySources || ['warehouse'];
+      document.getElementById('history-source').hidden = view.historySources.length < 2;
       var current = el.city.value;
       while (el.city.firstChild) el.city.removeChild(el.city.firstChild);
       body.cities.forEach(function (c) {
@@ -517,8 +536,11 @@
   function start() {
     createCharts();
     el.city.addEventListener('change', function () { selectCity(el.city.value); });
-    document.querySelectorAll('.segmented button').forEach(function (b) {
+    document.querySelectorAll('#zone-metric button').forEach(function (b) {
       b.addEventListener('click', function () { selectMetric(b.dataset.metric); });
+    });
+    document.querySelectorAll('#history-source button').forEach(function (b) {
+      b.addEventListener('click', function () { selectHistorySource(b.dataset.source); });
     });
     renderStatus();
     // Until a city is known (nothing streamed yet), keep asking; afterwards status events carry news.
