@@ -58,7 +58,13 @@ async function withTransformer<T>(session: PgSession, body: (transformer: Transf
   transformer.start();
   try {
     const result = await body(transformer);
-    await transformer.drain();
+    // Everything is staged. While the transformer works through the last batches, the loader's
+    // connection, idle now, brings dim_driver up to date with the states transformed so far
+    // (a rebuild beside transforms is what --follow does every 30 s); the rebuild after the
+    // drain then only has the drivers of those last batches left.
+    const [drained, early] = await Promise.allSettled([transformer.drain(), session.run((c) => rebuildDrivers(c))]);
+    if (drained.status === 'rejected') throw drained.reason;
+    if (early.status === 'rejected') throw early.reason;
     await session.run((c) => rebuildDrivers(c));
     return result;
   } catch (error) {
