@@ -21,6 +21,14 @@ export function copyText(value: string): string {
   return NEEDS_ESCAPE.test(value) ? escapeCopyText(value) : value;
 }
 
+/**
+ * copyText for the output of JSON.stringify, which escapes every control character itself: only
+ * its backslashes need doubling, and most payloads have none.
+ */
+export function jsonCopyText(json: string): string {
+  return json.includes('\\') ? json.replace(/\\/g, '\\\\') : json;
+}
+
 export function copyLine(values: readonly CopyValue[]): string {
   let line = '';
   for (let i = 0; i < values.length; i++) {

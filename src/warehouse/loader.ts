@@ -1,5 +1,5 @@
 import { validate, validatorFor, type SchemaId } from '../contract/validate.js';
-import { CopyRows, copyText, prefixedCopyChunks, type RowPlace } from './copy.js';
+import { CopyRows, copyText, jsonCopyText, prefixedCopyChunks, type RowPlace } from './copy.js';
 import { pseudonymiseEvent } from './pii.js';
 
 /**
@@ -33,7 +33,7 @@ export interface StagedRow {
   eventId: string | null;
   eventType: string | null;
   eventTimeMs: number;
-  /** JSON of the value with personal data already replaced. */
+  /** JSON.stringify of the value with personal data already replaced. */
   payload: string;
   /**
    * The row's COPY text from the offset to the event time, escaped and tab-terminated; the
@@ -65,8 +65,10 @@ export const LOADED_TOPICS: Readonly<Record<string, SchemaId>> = {
   enriched_rides: 'enriched_rides.schema.json',
 };
 
+const SCHEMA_OF: ReadonlyMap<string, SchemaId> = new Map(Object.entries(LOADED_TOPICS));
+
 export function isLoadedTopic(topic: string): boolean {
-  return Object.prototype.hasOwnProperty.call(LOADED_TOPICS, topic);
+  return SCHEMA_OF.has(topic);
 }
 
 function reject(record: SourceRecord, reason: string, topic: string | null = record.topic): Prepared {
@@ -155,7 +157,7 @@ const ISO_UTC_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 function stageValue(record: SourceRecord, value: unknown, salt: string): Prepared {
   if (value === null) return reject(record, 'tombstone (null value)');
-  const schema = LOADED_TOPICS[record.topic] as SchemaId;
+  const schema = SCHEMA_OF.get(record.topic) as SchemaId;
   // The compiled validator alone on the happy path; the error text only for a record it refuses.
   if (!validatorFor(schema)(value)) {
     const result = validate(schema, value);
@@ -170,10 +172,9 @@ function stageValue(record: SourceRecord, value: unknown, salt: string): Prepare
   const eventType = isEnriched ? String(event['status']) : String(event['event_type']);
   const payload = JSON.stringify(pseudonymiseEvent(record.topic, event, salt));
   const eventTimeIso = ISO_UTC_MS.test(eventTimeText as string) ? (eventTimeText as string) : new Date(eventTime).toISOString();
-  // copyLine's format, written out for the one field that can be null and the ones that can need
-  // escaping: this runs for every row.
+  // copyLine's format, written out: this runs for every row. The topic is one of LOADED_TOPICS.
   const copyFields =
-    `${record.offset}\t${copyText(record.topic)}\t${record.key === null ? '\\N' : copyText(record.key)}\t` +
+    `${record.offset}\t${record.topic}\t${record.key === null ? '\\N' : copyText(record.key)}\t` +
     `${eventId === null ? '\\N' : copyText(eventId)}\t${copyText(eventType)}\t${eventTimeIso}\t`;
   return {
     kind: 'row',
@@ -207,7 +208,7 @@ export function addToBatch(batch: Batch, prepared: Prepared): void {
   else if (offset < batch.nextOffset) throw new Error(`offsets must increase within a batch (${offset} after ${batch.nextOffset - 1})`);
   if (prepared.kind === 'row') {
     const { row } = prepared;
-    const place = batch.store.append(row.copyFields, copyText(row.payload));
+    const place = batch.store.append(row.copyFields, jsonCopyText(row.payload));
     batch.rows.push({ offset: row.offset, eventTimeMs: row.eventTimeMs, chunk: place.chunk, start: place.start, end: place.end });
   } else if (prepared.kind === 'rejected') batch.rejected.push(prepared.rejected);
   else batch.ignored += 1;
