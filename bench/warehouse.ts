@@ -20,8 +20,9 @@
  * Env: RIDEHAIL_BENCH_DATABASE_URL (a server URL; a database per measurement is created on it),
  * else a private embedded Postgres is started for the run. RIDEHAIL_BENCH_RIDES (default 10000)
  * sizes the data: each ride brings ~6 ride events, an enriched ride, a rating and
- * RIDEHAIL_BENCH_PINGS (default 10) location pings. RIDEHAIL_BENCH_ROUNDS (default 1) repeats
- * both measurements, alternating which goes first.
+ * RIDEHAIL_BENCH_PINGS (default 10) location pings. RIDEHAIL_BENCH_BATCH (default 5000) is the
+ * batch size of both. RIDEHAIL_BENCH_ROUNDS (default 1) repeats both measurements, alternating
+ * which goes first.
  */
 import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
@@ -43,7 +44,7 @@ import { createTestDatabase, startPrivatePostgres, withClient, type PrivatePostg
 const rides = Number(process.env['RIDEHAIL_BENCH_RIDES'] ?? 10_000);
 const pings = Number(process.env['RIDEHAIL_BENCH_PINGS'] ?? 10);
 const rounds = Math.max(1, Number(process.env['RIDEHAIL_BENCH_ROUNDS'] ?? 1));
-const BATCH = 5_000;
+const BATCH = Number(process.env['RIDEHAIL_BENCH_BATCH'] ?? 5_000);
 const SALT = 'bench';
 const TICKS_PER_SECOND = 100;
 
