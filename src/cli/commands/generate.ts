@@ -1,12 +1,11 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { SOURCE_TOPICS } from '../../contract/topics.js';
 import { BUILT_IN_CITIES, CityConfigError, parseCityConfigs, selectCities } from '../../generate/cities.js';
 import { DEFAULT_LATE_BY_MS } from '../../generate/faults.js';
-import { generate, type GenerateParams, type GenerateSummary } from '../../generate/job.js';
+import type { GenerateParams, GenerateSummary } from '../../generate/job.js';
 import { LiveStats, formatRate } from '../../generate/live-stats.js';
 import { randomSeed } from '../../generate/random.js';
 import { DEFAULT_PING_INTERVAL_MS } from '../../generate/scale.js';
-import { JsonLinesSink, KafkaSink, KafkaSinkError, type EventSink } from '../../generate/sinks.js';
+import { JobError, runJob, type SinkSpec } from '../../generate/threaded-job.js';
 import type { CliContext } from '../context.js';
 import { RidehailError, UsageError } from '../errors.js';
 import { createOutput, type Output } from '../output.js';
@@ -126,31 +125,8 @@ Examples:
       const seed = opts.seed ?? randomSeed();
       const signal = ctx.shutdownSignal();
 
-      let sink: EventSink;
-      if (opts.out !== undefined) {
-        sink = toStdout ? JsonLinesSink.toStdout() : JsonLinesSink.toFile(opts.out);
-      } else {
-        const spinner = out.spinner(`connecting to Kafka at ${config.kafka.brokers.join(',')}`);
-        try {
-          const kafka = await KafkaSink.connect(config.kafka, {
-            signal,
-            onConnectRetry: (attempt, attempts, delayMs, error) => {
-              const text = `Kafka at ${config.kafka.brokers.join(',')} not reachable (${error.message}); attempt ${attempt + 1}/${attempts} in ${delayMs / 1000}s`;
-              // Without a TTY the spinner cannot be rewritten; each retry gets its own line instead.
-              if (out.interactive && !jsonMode) spinner.update(text);
-              else out.warn(text);
-            },
-          });
-          const created = await kafka.ensureTopics(SOURCE_TOPICS.map((t) => t.name));
-          spinner.succeed(`connected to Kafka at ${config.kafka.brokers.join(',')}${created.length > 0 ? `; created ${created.join(', ')}` : ''}`);
-          sink = kafka;
-        } catch (error) {
-          spinner.fail();
-          if (error instanceof KafkaSinkError) throw new RidehailError(error.message, { hint: KAFKA_HINT });
-          throw new RidehailError(`cannot use Kafka at ${config.kafka.brokers.join(',')}: ${(error as Error).message}`, { cause: error, hint: KAFKA_HINT });
-        }
-      }
-
+      const brokers = config.kafka.brokers.join(',');
+      const sinkSpec: SinkSpec = opts.out === undefined ? { kind: 'kafka', settings: config.kafka } : toStdout ? { kind: 'stdout' } : { kind: 'file', path: opts.out };
       const params: GenerateParams = {
         cities,
         seed,
@@ -166,23 +142,37 @@ Examples:
         lateRate: opts.lateRate,
         lateByMs: opts.lateBy,
         ...(opts.manifest ? { manifestPath: opts.manifest } : {}),
-        destination: toStdout ? 'stdout' : (opts.out ?? sink.description),
+        destination: toStdout ? 'stdout' : (opts.out ?? `kafka ${brokers}`),
       };
 
-      if (!jsonMode) {
+      const announce = (): void => {
+        if (jsonMode) return;
         out.info(
           `generating ${cities.map((c) => c.code).join(',')} at ${opts.rate === 'max' ? 'max rate' : `${formatRate(opts.rate)} ev/s`} ` +
             `(${opts.clock} clock${opts.clock === 'wall' && opts.speed !== 1 ? ` ×${opts.speed}` : ''}, seed ${seed}) → ${params.destination}`,
         );
-      }
+      };
+      const spinner = sinkSpec.kind === 'kafka' ? out.spinner(`connecting to Kafka at ${brokers}`) : undefined;
+      if (!spinner) announce();
+      let connected = false;
       const live = new LiveStats(opts.rate);
       let lastLive = Date.now();
       live.line({ events: 0, records: 0, byTopic: {}, eventTimeMs: undefined, status: { timeMs: startMs, openRides: 0, driversOnline: 0, scheduled: 0, cities: [] } }, lastLive);
 
       let summary: GenerateSummary;
       try {
-        summary = await generate(params, sink, {
-          signal,
+        summary = await runJob({ params, sink: sinkSpec }, {
+          onConnectRetry: (attempt, attempts, delayMs, message) => {
+            const text = `Kafka at ${brokers} not reachable (${message}); attempt ${attempt + 1}/${attempts} in ${delayMs / 1000}s`;
+            // Without a TTY the spinner cannot be rewritten; each retry gets its own line instead.
+            if (out.interactive && !jsonMode) spinner?.update(text);
+            else out.warn(text);
+          },
+          onConnected: (created) => {
+            connected = true;
+            spinner?.succeed(`connected to Kafka at ${brokers}${created.length > 0 ? `; created ${created.join(', ')}` : ''}`);
+            announce();
+          },
           onProgress: (progress) => {
             const wall = Date.now();
             if (wall - lastLive < 1_000) return;
@@ -190,12 +180,14 @@ Examples:
             const text = live.line(progress, wall);
             if (text && !jsonMode) out.live(text);
           },
-        });
-        await sink.close();
+        }, signal);
       } catch (error) {
         out.endLive();
-        await sink.close().catch(() => undefined);
-        if (error instanceof KafkaSinkError) throw new RidehailError(error.message, { hint: KAFKA_HINT });
+        if (spinner && !connected) spinner.fail();
+        if (error instanceof JobError) {
+          if (error.kind === 'KafkaSinkError') throw new RidehailError(error.message, { cause: error, hint: KAFKA_HINT });
+          if (error.phase === 'connect') throw new RidehailError(`cannot use Kafka at ${brokers}: ${error.message}`, { cause: error, hint: KAFKA_HINT });
+        }
         throw error;
       } finally {
         out.endLive();
