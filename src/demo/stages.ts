@@ -23,6 +23,8 @@ export interface DemoOptions {
   /** City codes, or undefined for every built-in city. */
   readonly cities?: readonly string[] | undefined;
   readonly seed?: string | undefined;
+  /** The stack runs Druid too: the dashboard offers its history beside the warehouse's. */
+  readonly druid?: boolean | undefined;
 }
 
 /**
@@ -47,6 +49,7 @@ export function planDemoStages(options: DemoOptions): DemoStage[] {
   if (options.seed !== undefined) generate.push('--seed', options.seed);
   const dashboard = ['dashboard', '--port', String(options.port), '--host', options.host];
   if (!['127.0.0.1', 'localhost', '::1'].includes(options.host)) dashboard.push('--allow-remote');
+  if (options.druid === true) dashboard.push('--druid');
   return [
     { name: 'enrich', role: 'cleans, joins and windows the events (exactly once)', args: ['enrich', '--max-future', maxFutureFor(options.speed)] },
     { name: 'warehouse', role: 'loads the Postgres warehouse as events arrive', args: ['warehouse', 'load', '--follow'] },

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,6 +14,8 @@ import { createKafka } from '../../kafka/client.js';
 import { ensureTopics, withAdmin } from '../../kafka/admin.js';
 import { LocalStackError } from '../../local/errors.js';
 import { down, up } from '../../local/stack.js';
+import { localDruidPort } from './local.js';
+import { spawn } from 'node:child_process';
 import { loadMigrations, migrate } from '../../warehouse/migrations.js';
 import { dashboardUrlIn, planDemoStages, stopOrder, type DemoStage } from '../../demo/stages.js';
 import { logTail, startStage, stopStage, type RunningStage } from '../../demo/supervisor.js';
@@ -27,6 +29,7 @@ interface DemoCommandOptions {
   cities?: string;
   seed?: string;
   keepStack?: boolean;
+  druid?: boolean;
 }
 
 const BIN = fileURLToPath(new URL('../../../bin/ridehail.js', import.meta.url));
@@ -46,6 +49,7 @@ export function demoCommand(ctx: CliContext): Command {
     .option('--cities <codes>', 'comma-separated city codes (default: every built-in city)')
     .option('--seed <s>', 'seed for the simulation')
     .option('--keep-stack', 'leave Kafka and Postgres running on exit (the stages always stop)')
+    .option('--druid', 'also run the local Apache Druid (~1.7 GB), feed it with `ridehail druid submit`, and offer its history on the page')
     .addHelpText(
       'after',
       `
@@ -61,10 +65,15 @@ migrates the warehouse, then runs four stages as child processes with their logs
 Ctrl-C stops the generator first, lets enrich and the loader commit what they hold, stops the
 dashboard, and stops the local stack if the demo started it.
 
+With --druid the stack includes Druid (as \`ridehail local up --druid\`; fetch it first with
+\`ridehail local install --druid\`), its supervisors are submitted before the stages start, and the
+dashboard's history panel can switch between the warehouse and Druid.
+
 Examples:
   $ ridehail demo                       then open http://127.0.0.1:18080
   $ ridehail demo --speed 20            twenty minutes of the city per minute
-  $ ridehail demo --cities nyc,lon --rate 200 --port 8080`,
+  $ ridehail demo --cities nyc,lon --rate 200 --port 8080
+  $ ridehail demo --druid --speed 10    with live OLAP in Druid as well`,
     )
     .action(async (opts: DemoCommandOptions, command: Command) => {
       const { config } = ctx.config(command, { ignoreFlags: ['brokers'] });
@@ -80,7 +89,9 @@ Examples:
       }
       if (leftovers.stopped.length > 0) out.warn(`stopped stages an earlier demo left running: ${leftovers.stopped.join(', ')}`);
 
-      const spinner = out.spinner('Starting Kafka and Postgres…');
+      const druidPort = opts.druid === true ? localDruidPort(config.druidUrl) : undefined;
+      const what = druidPort !== undefined ? 'Kafka, Postgres and Druid' : 'Kafka and Postgres';
+      const spinner = out.spinner(`Starting ${what}…`);
       let stack;
       try {
         stack = await up({
@@ -92,6 +103,7 @@ Examples:
           javaHome: process.env['JAVA_HOME'],
           kafkaHome: process.env['KAFKA_HOME'],
           pathEnv: process.env['PATH'],
+          ...(druidPort !== undefined ? { druid: { routerPort: druidPort.port } } : {}),
           log: (msg) => spinner.update(msg),
         });
       } catch (err) {
@@ -100,18 +112,19 @@ Examples:
         throw err;
       }
       const startedStack = stack.processes.some((p) => p.action === 'started');
-      spinner.succeed(startedStack ? 'Kafka and Postgres are up' : 'Kafka and Postgres were already running');
+      spinner.succeed(startedStack ? `${what} are up` : `${what} were already running`);
       const brokers = stack.connection.KAFKA_BROKERS;
       const databaseUrl = stack.connection.DATABASE_URL ?? effectiveDatabaseUrl(config);
+      const druidUrl = stack.connection.DRUID_URL;
 
       const stopStack = async (): Promise<void> => {
         if (!startedStack || opts.keepStack) {
           out.info(`The local stack keeps running (\`ridehail local down\` stops it).`);
           return;
         }
-        const stopping = out.spinner('Stopping Kafka and Postgres…');
+        const stopping = out.spinner(`Stopping ${what}…`);
         await down({ stackDir: config.localDir });
-        stopping.succeed('Kafka and Postgres stopped');
+        stopping.succeed(`${what} stopped`);
       };
 
       let stages: RunningStage[] = [];
@@ -125,8 +138,10 @@ Examples:
           host: opts.host,
           cities: opts.cities?.split(',').map((c) => c.trim()).filter((c) => c !== ''),
           seed: opts.seed,
+          druid: druidUrl !== undefined,
         });
-        const env = childEnv(brokers, databaseUrl);
+        const env = childEnv(brokers, databaseUrl, druidUrl);
+        if (druidUrl !== undefined) await submitDruidSpecs(out, env, join(logsDir, 'demo-druid-submit.log'));
         // Each demo's logs start empty (the previous one's are kept as .1), so the dashboard URL
         // found in a log is this run's.
         for (const stage of plan) rotateLog(join(logsDir, `demo-${stage.name}.log`));
@@ -175,10 +190,26 @@ function rotateLog(file: string): void {
   if (existsSync(file)) renameSync(file, `${file}.1`);
 }
 
-function childEnv(brokers: string, databaseUrl: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, KAFKA_BROKERS: brokers, DATABASE_URL: databaseUrl, NO_COLOR: '1' };
+function childEnv(brokers: string, databaseUrl: string, druidUrl: string | undefined): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, KAFKA_BROKERS: brokers, DATABASE_URL: databaseUrl, NO_COLOR: '1', ...(druidUrl !== undefined ? { DRUID_URL: druidUrl } : {}) };
   for (const name of FOREIGN_CONNECTION_ENV) delete env[name];
   return env;
+}
+
+/** `ridehail druid submit` as a child, like every stage: same config resolution, its output logged. */
+async function submitDruidSpecs(out: Output, env: NodeJS.ProcessEnv, logFile: string): Promise<void> {
+  const spinner = out.spinner('Submitting the Druid supervisors…');
+  const child = spawn(process.execPath, [BIN, 'druid', 'submit'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  writeFileSync(logFile, output);
+  if (code !== 0) {
+    spinner.fail('Druid did not take the supervisors');
+    throw new RidehailError(`ridehail druid submit failed (exit ${code}):\n${output.trim().split('\n').map((l) => `  ${l}`).join('\n')}`);
+  }
+  spinner.succeed('Druid ingests enriched_rides, both metrics topics and ride_events');
 }
 
 async function waitForDashboard(dashboard: RunningStage, stages: RunningStage[], shutdown: AbortSignal): Promise<string | undefined> {

@@ -28,6 +28,12 @@ describe('the demo plan', () => {
     expect(args('0.0.0.0')).toContain('--allow-remote');
   });
 
+  it('offers Druid history on the page only when the stack runs Druid', () => {
+    const args = (druid: boolean) => planDemoStages({ ...base, druid }).find((s) => s.name === 'dashboard')!.args;
+    expect(args(false)).not.toContain('--druid');
+    expect(args(true)).toContain('--druid');
+  });
+
   it("widens enrich's future bound with --speed so a week-long fast demo is not sent to the DLQ", () => {
     expect(maxFutureFor(1)).toBe('1d');
     const speed = 20;
