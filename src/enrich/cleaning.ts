@@ -1,4 +1,5 @@
-import { validate, validatorFor } from '../contract/validate.js';
+import { validate } from '../contract/validate.js';
+import { fastValidatorFor } from './validators.js';
 import type { RideEvent } from '../contract/generated/ride_events.js';
 import type { VehicleEvent } from '../contract/generated/vehicle_events.js';
 import type { UserEvent } from '../contract/generated/user_events.js';
@@ -30,13 +31,14 @@ const SCHEMAS = {
 } as const;
 
 /**
- * The compiled validators, looked up once. A record that passes is checked once; one that fails
- * is checked again through validate(), which words the errors, so only refusals pay for that.
+ * The compiled validators (validators.ts), looked up once. A record that passes is checked once;
+ * one that fails is checked again by the contract's validate(), which words the errors, so only
+ * refusals pay for that.
  */
 let validators: Record<SourceKind, (value: unknown) => boolean> | undefined;
 
 function validatorOf(kind: SourceKind): (value: unknown) => boolean {
-  validators ??= { ride: validatorFor(SCHEMAS.ride), vehicle: validatorFor(SCHEMAS.vehicle), user: validatorFor(SCHEMAS.user) };
+  validators ??= { ride: fastValidatorFor(SCHEMAS.ride), vehicle: fastValidatorFor(SCHEMAS.vehicle), user: fastValidatorFor(SCHEMAS.user) };
   return validators[kind];
 }
 
