@@ -71,6 +71,18 @@ export function isLoadedTopic(topic: string): boolean {
   return SCHEMA_OF.has(topic);
 }
 
+/**
+ * Why JSON.parse refused a text, without the excerpt of it V8 quotes in some messages
+ * (`Unexpected token 'Z', "Zelda Quixote" is not valid JSON`, or `..."…"...` around the
+ * position): the text may be personal data in clear, and the reason is stored.
+ */
+export function jsonErrorReason(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const quoted = /^(.*?)(?:, )?(?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s.exec(message);
+  if (!quoted) return message;
+  return quoted[1] ? `${quoted[1]} (not valid JSON)` : 'not valid JSON';
+}
+
 function reject(record: SourceRecord, reason: string, topic: string | null = record.topic): Prepared {
   return { kind: 'rejected', rejected: { offset: record.offset, topic, reason: reason.slice(0, 500) } };
 }
@@ -88,7 +100,7 @@ export function prepareRecord(record: SourceRecord, salt: string): Prepared {
     try {
       value = JSON.parse(record.value);
     } catch (error) {
-      return reject(record, `not JSON: ${(error as Error).message}`);
+      return reject(record, `not JSON: ${jsonErrorReason(error)}`);
     }
   }
   return stageValue(record, value, salt);
@@ -100,7 +112,7 @@ export function fileLineToRecord(line: string, stream: string, lineNumber: numbe
   try {
     parsed = JSON.parse(line);
   } catch (error) {
-    return { error: `line ${lineNumber + 1} is not JSON: ${(error as Error).message}`, offset: lineNumber };
+    return { error: `line ${lineNumber + 1} is not JSON: ${jsonErrorReason(error)}`, offset: lineNumber };
   }
   if (parsed === null || typeof parsed !== 'object' || typeof (parsed as { topic?: unknown }).topic !== 'string') {
     return { error: `line ${lineNumber + 1} has no "topic"`, offset: lineNumber };
@@ -128,7 +140,7 @@ export function prepareFileLine(line: string, stream: string, lineNumber: number
   try {
     parsed = JSON.parse(line);
   } catch (error) {
-    return { kind: 'rejected', rejected: { offset: lineNumber, topic: null, reason: `line ${lineNumber + 1} is not JSON: ${(error as Error).message}` } };
+    return { kind: 'rejected', rejected: { offset: lineNumber, topic: null, reason: `line ${lineNumber + 1} is not JSON: ${jsonErrorReason(error)}` } };
   }
   const topic = parsed !== null && typeof parsed === 'object' ? (parsed as { topic?: unknown }).topic : undefined;
   if (typeof topic !== 'string') {
@@ -147,7 +159,7 @@ export function prepareFileLine(line: string, stream: string, lineNumber: number
   try {
     inner = JSON.parse(value);
   } catch (error) {
-    return reject(record, `not JSON: ${(error as Error).message}`);
+    return reject(record, `not JSON: ${jsonErrorReason(error)}`);
   }
   return stageValue(record, inner, salt);
 }
