@@ -1,4 +1,4 @@
-import type { WindowAggregate } from './windows.js';
+import type { SparseAggregate } from './windows.js';
 
 /**
  * The internal records between the per-partition stage and the window merger.
@@ -17,8 +17,9 @@ export interface PartialRecord {
   windowStartMs: number;
   /** Per source and window, 0 on the first send, +1 on each correction. */
   seq: number;
-  total: WindowAggregate;
-  zones: Record<string, WindowAggregate>;
+  /** Sparse (windows.ts): a field left out is zero. Records of an older version carry every field. */
+  total: SparseAggregate;
+  zones: Record<string, SparseAggregate>;
 }
 
 export interface ProgressRecord {

@@ -9,8 +9,8 @@ import { enrichRide } from './enrichment.js';
 import { zeroCounters, type Counters } from './accounting.js';
 import { PartitionClock, type ClockState } from './watermark.js';
 import {
-  addToCityWindow, emptyAggregate, emptyCityWindow, isLate, passedThrough, windowStart,
-  type CityWindow, type Contribution, type WindowAggregate,
+  addToCityWindow, emptyAggregate, emptyCityWindow, isLate, passedThrough, sparseAggregate, windowStart,
+  type CityWindow, type Contribution, type SparseAggregate, type WindowAggregate,
 } from './windows.js';
 import { partialKey, partialsPartition, type PartialRecord, type ProgressRecord } from './partials.js';
 import type { Drained, PartitionProcessor } from './processor.js';
@@ -416,8 +416,8 @@ export class SourcePartitionProcessor implements PartitionProcessor {
         city,
         windowStartMs: win.startMs,
         seq: win.seq,
-        total: cell.total,
-        zones: Object.fromEntries(cell.zones),
+        total: sparseAggregate(cell.total),
+        zones: sparseZones(cell.zones),
       };
       this.outputs.push({
         topic: topics.partials,
@@ -661,6 +661,12 @@ function decodeVehicle(entry: VehicleEntry): VehicleTrack {
     history.push({ t: entry[i] as number, status: entry[i + 1] as VehicleStatus, zone: entry[i + 2] as string });
   }
   return { vehicleId: entry[0], city: entry[1] as string, history };
+}
+
+function sparseZones(zones: Map<string, WindowAggregate>): Record<string, SparseAggregate> {
+  const out: Record<string, SparseAggregate> = {};
+  for (const [zone, aggregate] of zones) out[zone] = sparseAggregate(aggregate);
+  return out;
 }
 
 function aggregateKey(startMs: number, city: string, zone: string): string {

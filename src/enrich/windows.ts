@@ -53,21 +53,41 @@ export function isEmptyAggregate(a: WindowAggregate): boolean {
   return a.requested === 0 && a.completed === 0 && a.cancelled === 0 && a.waitCount === 0 && a.driversOnline === 0 && a.driversOnTrip === 0;
 }
 
-export function mergeInto(target: WindowAggregate, add: WindowAggregate): WindowAggregate {
-  target.requested += add.requested;
-  target.completed += add.completed;
-  target.cancelled += add.cancelled;
-  target.revenue += add.revenue;
-  for (const fare of add.fares) target.fares.push(fare);
-  target.currency ??= add.currency;
-  target.waitSumS += add.waitSumS;
-  target.waitCount += add.waitCount;
-  target.tripSumS += add.tripSumS;
-  target.tripCount += add.tripCount;
-  target.surgeSum += add.surgeSum;
-  target.surgeCount += add.surgeCount;
-  target.driversOnline += add.driversOnline;
-  target.driversOnTrip += add.driversOnTrip;
+/**
+ * An aggregate as a window partial carries it: only the fields that are not zero, null or empty.
+ * Most zones of a vehicle partition count drivers and nothing else, and partials are written,
+ * read and kept in the merger's changelog whole.
+ */
+export type SparseAggregate = Partial<WindowAggregate>;
+
+const AGGREGATE_FIELDS = Object.keys(emptyAggregate()) as (keyof WindowAggregate)[];
+
+export function sparseAggregate(a: WindowAggregate): SparseAggregate {
+  const out: Record<string, unknown> = {};
+  for (const field of AGGREGATE_FIELDS) {
+    const value = a[field];
+    if (value === 0 || value === null || (Array.isArray(value) && value.length === 0)) continue;
+    out[field] = value;
+  }
+  return out as SparseAggregate;
+}
+
+/** Adds `add` (whole or sparse: an absent field is zero) into `target`. */
+export function mergeInto(target: WindowAggregate, add: SparseAggregate): WindowAggregate {
+  target.requested += add.requested ?? 0;
+  target.completed += add.completed ?? 0;
+  target.cancelled += add.cancelled ?? 0;
+  target.revenue += add.revenue ?? 0;
+  if (add.fares) for (const fare of add.fares) target.fares.push(fare);
+  if (add.currency != null) target.currency ??= add.currency;
+  target.waitSumS += add.waitSumS ?? 0;
+  target.waitCount += add.waitCount ?? 0;
+  target.tripSumS += add.tripSumS ?? 0;
+  target.tripCount += add.tripCount ?? 0;
+  target.surgeSum += add.surgeSum ?? 0;
+  target.surgeCount += add.surgeCount ?? 0;
+  target.driversOnline += add.driversOnline ?? 0;
+  target.driversOnTrip += add.driversOnTrip ?? 0;
   return target;
 }
 
