@@ -76,7 +76,9 @@ export function* copyChunks(lines: Iterable<string>, chunkBytes = COPY_CHUNK_BYT
 }
 
 export const COPY_CHUNK_BYTES = 256 * 1024;
-const ROW_STORE_CHUNK_BYTES = 1024 * 1024;
+/** A batch's first chunk is small (a Kafka batch may hold a handful of records); each next one doubles, up to the max. */
+const ROW_STORE_FIRST_CHUNK_BYTES = 64 * 1024;
+const ROW_STORE_MAX_CHUNK_BYTES = 1024 * 1024;
 
 /** Where CopyRows put a row: bytes [start, end) of chunk `chunk`, its newline included. */
 export interface RowPlace {
@@ -101,7 +103,8 @@ export class CopyRows {
     if (current === undefined || this.used + (head.length + tail.length) * 3 + 1 > current.length) {
       const bytes = Buffer.byteLength(head) + Buffer.byteLength(tail) + 1;
       if (current === undefined || this.used + bytes > current.length) {
-        current = Buffer.allocUnsafe(Math.max(ROW_STORE_CHUNK_BYTES, bytes));
+        const size = current === undefined ? ROW_STORE_FIRST_CHUNK_BYTES : Math.min(ROW_STORE_MAX_CHUNK_BYTES, current.length * 2);
+        current = Buffer.allocUnsafe(Math.max(size, bytes));
         this.chunks.push(current);
         this.used = 0;
       }
