@@ -86,7 +86,7 @@ const WORKER_SCRIPT = new URL('./generate-worker.js', import.meta.url);
 /** Three semispaces' worth: the --max-semi-space-size=64 that measured best for the simulation. */
 const YOUNG_GENERATION_MB = 192;
 /** The live line refreshes once a second; progress crosses threads no more often than this. */
-const PROGRESS_EVERY_MS = 250;
+export const PROGRESS_EVERY_MS = 250;
 
 export type WorkerMessage =
   | { type: 'retry'; attempt: number; attempts: number; delayMs: number; message: string }
@@ -129,4 +129,3 @@ export async function runJob(spec: JobSpec, events: JobEvents, signal: AbortSign
   }
 }
 
-export { PROGRESS_EVERY_MS };
