@@ -17,7 +17,7 @@ import { run } from './support.js';
 const dir = mkdtempSync(join(tmpdir(), 'ridehail-faults-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const EVENTS = 40_000;
+const EVENTS = 25_000;
 const LATE_BY_MS = 120_000;
 const base = { seed: 'faults', count: EVENTS, rate: 50, cities: undefined } as const;
 

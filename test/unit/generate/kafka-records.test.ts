@@ -46,10 +46,11 @@ describe('records packed for the producer thread', () => {
       record('ride_events', 'ride_2', '{"x":"São Paulo 🚕"}'),
       record('user_events', '', ''),
       record('ride_events', 'ride_1', '{"truncated', false),
+      record('user_events', 'clé-ü-漢', '{}'),
     ];
     const packer = new RecordPacker();
     for (const r of records) packer.add(r);
-    expect(packer.count).toBe(5);
+    expect(packer.count).toBe(6);
     const packed = packer.take();
     expect(packer.count).toBe(0);
     const byTopic = unpackRecords(packed);
@@ -57,7 +58,7 @@ describe('records packed for the producer thread', () => {
     expect([...byTopic.keys()]).toEqual(['ride_events', 'vehicle_events', 'user_events']);
     expect(text('ride_events')).toEqual([['ride_1', '{"a":1}'], ['ride_2', '{"x":"São Paulo 🚕"}'], ['ride_1', '{"truncated']]);
     expect(text('vehicle_events')).toEqual([['veh_1', '{"city":"tyo","name":"大翔 桜井"}']]);
-    expect(text('user_events')).toEqual([['', '']]);
+    expect(text('user_events')).toEqual([['', ''], ['clé-ü-漢', '{}']]);
   });
 
   it('grow past their first buffer and start afresh after each hand-over', () => {
