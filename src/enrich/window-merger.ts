@@ -1,5 +1,6 @@
 import { emptyAggregate, mergeInto, type WindowAggregate } from './windows.js';
-import { toRideMetrics } from './metrics.js';
+import { METRICS_SCHEMA_VERSION, toRideMetrics } from './metrics.js';
+import type { RideMetrics } from '../contract/generated/ride_metrics.js';
 import { hash53, type MergerInput, type PartialRecord } from './partials.js';
 import type { Drained, PartitionProcessor } from './processor.js';
 import type { OutputRecord, SourceRecord, StateEntry, TopicPartition } from './records.js';
@@ -217,11 +218,12 @@ export class WindowMergeProcessor implements PartitionProcessor {
   ): void {
     const previous = win.emitted.get(slot);
     const unrevised = toRideMetrics({ ...id, zone }, aggregate, 0);
-    const digest = hash53(JSON.stringify(unrevised));
+    const json = JSON.stringify(unrevised);
+    const digest = hash53(json);
     if (previous && previous.digest === digest) return;
     const revision = previous ? previous.revision + 1 : 0;
     win.emitted.set(slot, { revision, digest });
-    this.outputs.push({ topic, key, value: JSON.stringify({ ...unrevised, revision }) });
+    this.outputs.push({ topic, key, value: withRevision(json, unrevised, revision) });
   }
 
   private dropWindow(win: MergedWindow): void {
@@ -291,6 +293,19 @@ export class WindowMergeProcessor implements PartitionProcessor {
     }
     return win;
   }
+}
+
+/**
+ * The record's JSON with its revision set: the digest's JSON already is the record at revision 0,
+ * and `revision` comes just before the last field, so only the end differs. Byte for byte what
+ * JSON.stringify({ ...unrevised, revision }) writes; anything unexpected takes that way.
+ */
+const UNREVISED_END = `,"revision":0,"schema_version":${METRICS_SCHEMA_VERSION}}`;
+
+export function withRevision(json: string, unrevised: RideMetrics, revision: number): string {
+  if (revision === 0) return json;
+  if (!json.endsWith(UNREVISED_END)) return JSON.stringify({ ...unrevised, revision });
+  return `${json.slice(0, -UNREVISED_END.length)},"revision":${revision},"schema_version":${METRICS_SCHEMA_VERSION}}`;
 }
 
 function windowKey(city: string, startMs: number): string {
