@@ -262,7 +262,8 @@ export async function loadKafka(session: PgSession, kafka: Kafka, options: Kafka
             await heartbeat();
           };
           for (const message of kafkaBatch.messages) {
-            if (!isRunning() || isStale()) break;
+            // A shutdown stops at the next record: the records already batched still commit below.
+            if (!isRunning() || isStale() || options.signal?.aborted) break;
             lastActivity = Date.now();
             const prepared = prepareRecord(
               {
