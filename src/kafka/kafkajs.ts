@@ -1,6 +1,6 @@
 /**
- * The one door to kafkajs. The read_committed fix must be in place before kafkajs loads (see
- * read-committed.ts), and ES modules evaluate their imports in source order, so it comes first.
+ * The one door to kafkajs: importing it from here installs the read_committed fix
+ * (read-committed.ts) before any consumer can exist.
  */
 import './read-committed.js';
 export { Kafka, logLevel, Partitioners, CompressionTypes } from 'kafkajs';

@@ -1,5 +1,6 @@
 /**
- * A correct read_committed filter for kafkajs, installed in place of its own.
+ * A correct read_committed filter for kafkajs, applied to every fetch response before kafkajs
+ * filters it itself.
  *
  * kafkajs 2.2.4 (consumer/filterAbortedMessages.js) takes the fetch response's aborted
  * transactions as if they were sorted by first offset and checks only the head of the list for
@@ -11,9 +12,14 @@
  * consumer keeps the aborted transactions in a priority queue by first offset and takes every one
  * that starts at or before the current record; so does this filter.
  *
- * kafkajs has no hook for this, and its Batch holds the module it required at load time, so the
- * fix is placed in Node's require cache before kafkajs first loads. `src/kafka/kafkajs.ts`
- * imports this module first and is the only place the rest of the code gets kafkajs from.
+ * kafkajs has no hook for it, and its Batch holds the filter it required at load time. What stays
+ * reachable after kafkajs has loaded is the Broker class: its fetch() is wrapped so each
+ * partition's records of aborted transactions are flagged as control records — Batch drops those
+ * from what it hands out but keeps them for its offset bookkeeping, so the consumer moves past
+ * them — and the aborted-transaction list is emptied, leaving kafkajs' own filter nothing to get
+ * wrong. Wrapping a prototype works whatever loaded kafkajs first (a bundle, a test file), as
+ * long as it happens before the first fetch; src/kafka/kafkajs.ts, the one door to kafkajs,
+ * imports this module.
  */
 import { createRequire } from 'node:module';
 
@@ -33,48 +39,74 @@ export interface AbortedTransaction {
 const ABORT_MARKER_KEY = Buffer.from([0, 0, 0, 0]);
 
 function isAbortMarker(message: FetchedMessage): boolean {
-  return message.key != null && Buffer.from(message.key).equals(ABORT_MARKER_KEY);
+  return message.isControlRecord === true && message.key != null && Buffer.from(message.key).equals(ABORT_MARKER_KEY);
 }
 
-export function filterAbortedMessages<M extends FetchedMessage>({ messages, abortedTransactions }: { messages: M[]; abortedTransactions?: AbortedTransaction[] | null }): M[] {
-  if (!abortedTransactions || abortedTransactions.length === 0) return messages;
+/** The records (control records aside) that belong to an aborted transaction. Pure. */
+export function abortedRecords<M extends FetchedMessage>(messages: readonly M[], abortedTransactions: readonly AbortedTransaction[] | null | undefined): Set<M> {
+  const aborted = new Set<M>();
+  if (!abortedTransactions || abortedTransactions.length === 0) return aborted;
   const pending = abortedTransactions
     .map((t) => ({ producerId: String(t.producerId), firstOffset: BigInt(t.firstOffset) }))
     .sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0));
   const abortedProducers = new Set<string>();
   let next = 0;
-  return messages.filter((message) => {
+  for (const message of messages) {
     const offset = BigInt(message.offset);
     while (next < pending.length && pending[next]!.firstOffset <= offset) abortedProducers.add(pending[next++]!.producerId);
     const producerId = String(message.batchContext.producerId);
-    // Control records pass here as in kafkajs, which drops them right after this filter.
-    if (isAbortMarker(message)) {
-      abortedProducers.delete(producerId);
-      return true;
+    if (isAbortMarker(message)) abortedProducers.delete(producerId);
+    else if (message.isControlRecord !== true && message.batchContext.inTransaction && abortedProducers.has(producerId)) aborted.add(message);
+  }
+  return aborted;
+}
+
+/** What kafkajs' own filter would then hand out, for the unit tests: the committed records. */
+export function filterAbortedMessages<M extends FetchedMessage>({ messages, abortedTransactions }: { messages: M[]; abortedTransactions?: AbortedTransaction[] | null }): M[] {
+  const aborted = abortedRecords(messages, abortedTransactions);
+  return messages.filter((m) => !aborted.has(m) && m.isControlRecord !== true);
+}
+
+interface FetchResponse {
+  responses?: { partitions?: { abortedTransactions?: AbortedTransaction[] | null; messages?: FetchedMessage[] }[] }[];
+}
+
+/** In place, on one fetch response: aborted records become control records, the list is emptied. */
+export function settleAbortedTransactions(response: FetchResponse): void {
+  for (const topic of response.responses ?? []) {
+    for (const partition of topic.partitions ?? []) {
+      if (!partition.abortedTransactions || partition.abortedTransactions.length === 0) continue;
+      for (const message of abortedRecords(partition.messages ?? [], partition.abortedTransactions)) message.isControlRecord = true;
+      partition.abortedTransactions = [];
     }
-    return !(message.batchContext.inTransaction && abortedProducers.has(producerId));
-  });
+  }
 }
 
-const MARK = Symbol.for('ridehail.kafkajs.readCommittedFilter');
-Object.defineProperty(filterAbortedMessages, MARK, { value: true });
+const MARK = Symbol.for('ridehail.kafkajs.readCommittedFetch');
 
-function isOurs(value: unknown): boolean {
-  return typeof value === 'function' && (value as unknown as Record<symbol, unknown>)[MARK] === true;
-}
+type BrokerFetch = (this: unknown, request: { isolationLevel?: number }) => Promise<FetchResponse>;
 
-/** Puts the filter in the require cache; throws if kafkajs already loaded its own. */
+/** Wraps kafkajs' Broker.fetch once per process (module instances may repeat, the prototype does not). */
 export function installReadCommittedFilter(): void {
   const require = createRequire(import.meta.url);
-  const filterPath = require.resolve('kafkajs/src/consumer/filterAbortedMessages.js');
-  const batchPath = require.resolve('kafkajs/src/consumer/batch.js');
-  const cached = require.cache[filterPath];
-  if (cached && isOurs(cached.exports)) return;
-  if (require.cache[batchPath]) {
-    throw new Error('kafkajs was loaded before ridehail could fix its read_committed filter: import kafkajs through src/kafka/kafkajs.ts');
-  }
-  // A cache entry is all require() consults; a Module-shaped object is enough for it.
-  require.cache[filterPath] = { id: filterPath, filename: filterPath, loaded: true, exports: filterAbortedMessages, children: [], paths: [] } as unknown as NodeJS.Module;
+  const Broker = require(require.resolve('kafkajs/src/broker/index.js')) as { prototype: Record<string | symbol, unknown> };
+  const proto = Broker.prototype;
+  if (proto[MARK] === true) return;
+  const original = proto['fetch'] as BrokerFetch;
+  if (typeof original !== 'function') throw new Error('kafkajs has changed: its Broker has no fetch() to fix read_committed in');
+  proto['fetch'] = async function fetch(this: unknown, request: { isolationLevel?: number }): Promise<FetchResponse> {
+    const response = await original.call(this, request);
+    settleAbortedTransactions(response);
+    return response;
+  };
+  Object.defineProperty(proto, MARK, { value: true });
+}
+
+/** For the tests: true once kafkajs' fetch carries the fix. */
+export function readCommittedFilterInstalled(): boolean {
+  const require = createRequire(import.meta.url);
+  const Broker = require(require.resolve('kafkajs/src/broker/index.js')) as { prototype: Record<symbol, unknown> };
+  return Broker.prototype[MARK] === true;
 }
 
 installReadCommittedFilter();

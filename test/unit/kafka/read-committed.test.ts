@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRequire } from 'node:module';
-import { filterAbortedMessages, type FetchedMessage } from '../../../src/kafka/read-committed.js';
+import { filterAbortedMessages, readCommittedFilterInstalled, settleAbortedTransactions, type FetchedMessage } from '../../../src/kafka/read-committed.js';
 import '../../../src/kafka/kafkajs.js';
 
 const ABORT = Buffer.from([0, 0, 0, 0]);
@@ -41,9 +40,17 @@ describe('the read_committed filter', () => {
     expect(values(kept)).toEqual(['plain']);
   });
 
-  it('is the filter kafkajs uses once kafkajs is loaded through src/kafka/kafkajs.ts', () => {
-    const require = createRequire(import.meta.url);
-    const loaded = require(require.resolve('kafkajs/src/consumer/filterAbortedMessages.js')) as unknown;
-    expect((loaded as Record<symbol, unknown>)[Symbol.for('ridehail.kafkajs.readCommittedFilter')]).toBe(true);
+  it('flags the aborted records of a fetch response as control records and empties its aborted list, so kafkajs hands out only the committed ones', () => {
+    const messages = [record(0, 1), record(1, 2), marker(2, 2, ABORT), record(3, 1), marker(4, 1, ABORT), record(5, 3)];
+    const response = { responses: [{ partitions: [{ abortedTransactions: [{ producerId: '2', firstOffset: '1' }, { producerId: '1', firstOffset: '0' }], messages }] }] };
+    settleAbortedTransactions(response);
+    expect(response.responses[0]!.partitions[0]!.abortedTransactions).toEqual([]);
+    // Every record stays (kafkajs counts offsets over all of them); what it hands out is the rest.
+    expect(messages.filter((m) => !m.isControlRecord).map((m) => m.value)).toEqual(['p3@5']);
+    expect(messages).toHaveLength(6);
+  });
+
+  it('is installed in kafkajs once kafkajs is imported through src/kafka/kafkajs.ts', () => {
+    expect(readCommittedFilterInstalled()).toBe(true);
   });
 });
