@@ -1,7 +1,5 @@
-// Launcher for bench/generate.ts. Not an esbuild bundle like bench/enrich.mjs: kafkajs must load
-// after src/kafka/read-committed.ts patches it, and a bundle hoists every external import above
-// the code it bundles. So the harness runs from the sources through vite-node (a dev dependency
-// through vitest), and the generator it measures is the built CLI, bin/ridehail.js, whose Kafka
+// Launcher for bench/generate.ts. The harness runs from the sources through vite-node (a dev
+// dependency through vitest); the generator it measures is the built CLI, bin/ridehail.js, whose Kafka
 // sink starts its producer thread from dist/generate/kafka-worker.js; dist/ is rebuilt first when
 // it is older than src/.
 import { spawnSync } from 'node:child_process';

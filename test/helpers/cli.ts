@@ -18,8 +18,7 @@ function newestMtime(dir: string): number {
 /**
  * How to start the real `ridehail` CLI in a child process: the built bin/ridehail.js when dist/
  * is newer than every source (as in `npm test`, which builds first), else the sources through
- * vite-node. Not an esbuild bundle: kafkajs must load after src/kafka/read-committed.ts patches
- * it, and a bundle hoists every external import above the code it bundles.
+ * vite-node, so a test never runs a stale build.
  */
 export function cliCommand(): string[] {
   try {
