@@ -9,12 +9,12 @@ import { access, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, Producer } from 'kafkajs';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ensureDruidDistribution, startDruid, stopDruid, type StartDruidOptions, type StartedDruid } from '../../src/local/druid.js';
 import { createKafka } from '../../src/kafka/client.js';
 import { findFreePort, findFreePortBase } from '../../src/local/free-port.js';
 import { makeTempRoot, testCacheDir } from '../helpers/stack.js';
+import { withClient } from '../helpers/postgres.js';
 
 const brokers = inject('kafkaBrokers');
 const databaseUrl = inject('databaseUrl');
@@ -75,16 +75,6 @@ async function eventually<T>(what: string, timeoutMs: number, check: () => Promi
 async function countRows(routerUrl: string): Promise<number> {
   const rows = await sql(routerUrl, `SELECT COUNT(*) AS n FROM "${dataSource}"`);
   return Number(rows[0]?.['n']);
-}
-
-async function withMetadataDb<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
 }
 
 /** Resident memory of each process, in MB, e.g. `1460 MB (zookeeper 95, coordinator-overlord 270, ...)`. */
@@ -183,7 +173,7 @@ describe.skipIf(databaseUrl === '' || brokers === '')('local Druid with its meta
       await admin.disconnect().catch(() => undefined);
     }
     if (databaseUrl !== '') {
-      await withMetadataDb(databaseUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${c.escapeIdentifier(metadataDatabase)} WITH (FORCE)`)).catch(() => undefined);
+      await withClient(databaseUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${c.escapeIdentifier(metadataDatabase)} WITH (FORCE)`)).catch(() => undefined);
     }
     if (root !== '' && process.env['RIDEHAIL_KEEP_TEST_STACKS'] !== '1') await rm(root, { recursive: true, force: true });
   }, 120_000);
@@ -191,7 +181,7 @@ describe.skipIf(databaseUrl === '' || brokers === '')('local Druid with its meta
   it('creates Druid\'s tables in its own Postgres database and does not use Derby', async () => {
     if (druid === undefined || options === undefined) throw new Error('no Druid');
     expect(druid.metadata.type).toBe('postgresql');
-    const tables = await withMetadataDb(
+    const tables = await withClient(
       (druid.metadata as { url: string }).url,
       async (c) => (await c.query<{ t: string }>("SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public'")).rows.map((r) => r.t),
     );
@@ -199,7 +189,7 @@ describe.skipIf(databaseUrl === '' || brokers === '')('local Druid with its meta
       expect(tables, t).toContain(t);
     }
     // Payloads are bytea, i.e. the connector's types were used, not the generic BLOB.
-    const payload = await withMetadataDb((druid.metadata as { url: string }).url, async (c) =>
+    const payload = await withClient((druid.metadata as { url: string }).url, async (c) =>
       (await c.query<{ data_type: string }>("SELECT data_type FROM information_schema.columns WHERE table_name = 'druid_segments' AND column_name = 'payload'")).rows[0]?.data_type,
     );
     expect(payload).toBe('bytea');
@@ -225,14 +215,14 @@ describe.skipIf(databaseUrl === '' || brokers === '')('local Druid with its meta
 
     // Hand-off: the one-minute task publishes its segments, which land in druid_segments.
     const published = await eventually('segments published to druid_segments', 240_000, async () => {
-      const n = await withMetadataDb(metadataUrl, async (c) =>
+      const n = await withClient(metadataUrl, async (c) =>
         Number((await c.query<{ n: string }>('SELECT COUNT(*) AS n FROM druid_segments WHERE datasource = $1 AND used', [dataSource])).rows[0]?.n),
       );
       return n > 0 ? n : undefined;
     });
     log(`${published} segment(s) in druid_segments ${((Date.now() - tPost) / 1000).toFixed(1)} s after the POST`);
 
-    const counts = await withMetadataDb(metadataUrl, async (c) => {
+    const counts = await withClient(metadataUrl, async (c) => {
       const one = async (q: string): Promise<number> => Number((await c.query<{ n: string }>(q, [dataSource])).rows[0]?.n);
       return {
         supervisors: await one('SELECT COUNT(*) AS n FROM druid_supervisors WHERE spec_id = $1'),
