@@ -357,8 +357,7 @@ async function latency(kafka: Kafka): Promise<{ p50: number; p99: number; max: n
 }
 
 function memoryPerOpenRide(): { bytesPerRide: number; changelogBytesPerRide: number } {
-  setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as () => void;
+  const gc = collectGarbage;
   const settings = defaultSettings({ dedupeCapacity: 10_000_000 });
   const p = new SourcePartitionProcessor({ topic: settings.topics.rides, partition: 0 }, { settings, zoneOf: h3Zone, timeZoneOf: timeZoneLookup(cities), partialsPartitions: 3 });
   const rides = 50_000;
@@ -379,6 +378,33 @@ function memoryPerOpenRide(): { bytesPerRide: number; changelogBytesPerRide: num
   return { bytesPerRide: Math.round((after - before) / (rides - 1)), changelogBytesPerRide: Math.round(changelogBytes / (rides - 1)) };
 }
 
+/** Every throughput line over the same generated records (which go out of scope with it). */
+async function throughputs(kafka: Kafka, brokers: string, classpath: string): Promise<{ events: number; kafkaCeiling: number; noop: Rate; alone: Rate; withTx: Rate & { transactions: number }; withoutTx: Rate & { transactions: number } }> {
+  const { prefix } = isolation('bench');
+  await createInputTopics(kafka, prefix, PARTITIONS);
+  // A fleet the size of the measured rate: event time passes about as fast as it would live.
+  const data = await events(EVENTS, 'bench-throughput', THROUGHPUT_EVENT_RATE);
+  await produce(kafka, prefix, data);
+  console.log(`produced ${data.length} events to ${PARTITIONS} partitions of each input topic`);
+
+  const kafkaCeiling = await ceiling(classpath, brokers, prefix, data.length);
+  console.log(`ConsumerPerformance: ${Math.round(kafkaCeiling)} events/s`);
+  const noop = await kafkajsNoop(kafka, prefix, data.length);
+  console.log(`kafkajs consumer, no-op eachBatch: ${perSecond(noop)}`);
+  const alone = processorsAlone(data, prefix);
+  console.log(`enrich processors alone, in memory: ${perSecond(alone)}`);
+  const withTx = await throughput(kafka, prefix, data.length, true, PROFILE);
+  console.log(`enrich, transactions: ${perSecond(withTx)} (${withTx.transactions} transactions)${PROFILE ? '; profiled, so slower than it would be' : ''}`);
+  const withoutTx = await throughput(kafka, prefix, data.length, false);
+  console.log(`enrich, no transactions: ${perSecond(withoutTx)}`);
+  return { events: data.length, kafkaCeiling, noop, alone, withTx, withoutTx };
+}
+
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
 async function main(): Promise<void> {
   let stack: TestStack | undefined;
   const brokers = process.env['RIDEHAIL_BENCH_KAFKA_BROKERS'] ?? (stack = await startTestStack({ postgres: false })).kafkaBrokers;
@@ -389,30 +415,17 @@ async function main(): Promise<void> {
     const memory = memoryPerOpenRide();
     console.log(`memory: ${memory.bytesPerRide} B of heap per open ride (with its event ids), ${memory.changelogBytesPerRide} B in the changelog`);
 
-    const { prefix } = isolation('bench');
-    await createInputTopics(kafka, prefix, PARTITIONS);
-    // A fleet the size of the measured rate: event time passes about as fast as it would live.
-    const data = await events(EVENTS, 'bench-throughput', THROUGHPUT_EVENT_RATE);
-    await produce(kafka, prefix, data);
-    console.log(`produced ${data.length} events to ${PARTITIONS} partitions of each input topic`);
+    const { events: eventCount, kafkaCeiling, noop, alone, withTx, withoutTx } = await throughputs(kafka, brokers, dist.classpath);
 
-    const kafkaCeiling = await ceiling(dist.classpath, brokers, prefix, data.length);
-    console.log(`ConsumerPerformance: ${Math.round(kafkaCeiling)} events/s`);
-    const noop = await kafkajsNoop(kafka, prefix, data.length);
-    console.log(`kafkajs consumer, no-op eachBatch: ${perSecond(noop)}`);
-    const alone = processorsAlone(data, prefix);
-    console.log(`enrich processors alone, in memory: ${perSecond(alone)}`);
-    const withTx = await throughput(kafka, prefix, data.length, true, PROFILE);
-    console.log(`enrich, transactions: ${perSecond(withTx)} (${withTx.transactions} transactions)${PROFILE ? '; profiled, so slower than it would be' : ''}`);
-    const withoutTx = await throughput(kafka, prefix, data.length, false);
-    console.log(`enrich, no transactions: ${perSecond(withoutTx)}`);
-
+    // The throughput runs leave a heap full of their records and state: collected first, so the
+    // latency run measures enrich rather than the collector cleaning up after the runs before it.
+    collectGarbage();
     const lat = LATENCY_SECONDS > 0 ? await latency(kafka) : undefined;
     if (lat) console.log(`latency at ${Math.round(lat.producedPerSecond)} events/s: p50 ${lat.p50} ms, p99 ${lat.p99} ms, max ${lat.max} ms over ${lat.rides} rides`);
 
     const ratio = (rate: number, to: number): number => +(rate / to).toFixed(3);
     const result = {
-      events: data.length,
+      events: eventCount,
       partitions: PARTITIONS,
       ceiling_events_per_second: Math.round(kafkaCeiling),
       kafkajs_noop: { ...rates(noop), ratio_to_ceiling: ratio(noop.eventsPerSecond, kafkaCeiling) },
