@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -108,10 +108,6 @@ export async function readTopic(kafka: Kafka, topic: string): Promise<ReadMessag
  * built CLI, bin/ridehail.js, when it has the enrich command and is newer than its sources
  * (`npm test` builds first), else a bundle of the command made on the spot with esbuild (placed
  * two levels under the repository, where the schemas resolve as they do from dist/).
- *
- * The read_committed fix has to run before kafkajs loads, which one ES module bundle cannot do:
- * esbuild hoists the (external) kafkajs import above all bundled code. So the fix is bundled on its
- * own, and the script imports it first and the command second, which ES modules evaluate in order.
  */
 export async function ridehailScript(): Promise<string> {
   const bin = join(repoRoot, 'bin', 'ridehail.js');
@@ -120,11 +116,8 @@ export async function ridehailScript(): Promise<string> {
     if (built.status === 0 && built.stdout.includes('--allowed-lateness')) return bin;
   }
   const { build } = await import('esbuild');
-  const dir = join(repoRoot, 'node_modules', '.cache');
-  const common = { bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'silent' } as const;
-  await build({ ...common, entryPoints: [join(repoRoot, 'src', 'kafka', 'read-committed.ts')], outfile: join(dir, 'enrich-cli-read-committed.mjs') });
+  const outfile = join(repoRoot, 'node_modules', '.cache', 'enrich-cli.mjs');
   await build({
-    ...common,
     stdin: {
       contents: `
         import { Command } from 'commander';
@@ -135,9 +128,13 @@ export async function ridehailScript(): Promise<string> {
       resolveDir: repoRoot,
       loader: 'ts',
     },
-    outfile: join(dir, 'enrich-cli-main.mjs'),
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    outfile,
+    logLevel: 'silent',
   });
-  const outfile = join(dir, 'enrich-cli.mjs');
-  writeFileSync(outfile, "import './enrich-cli-read-committed.mjs';\nimport './enrich-cli-main.mjs';\n");
   return outfile;
 }
