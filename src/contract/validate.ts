@@ -1,6 +1,7 @@
 import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { loadSchemas } from './schemas.js';
+import { DATE_TIME_FORMAT } from './date-time.js';
 import type { RideEvent } from './generated/ride_events.js';
 import type { UserEvent } from './generated/user_events.js';
 import type { VehicleEvent } from './generated/vehicle_events.js';
@@ -29,6 +30,8 @@ function instance(): InstanceType<typeof Ajv> {
   if (!ajv) {
     ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
     addFormats(ajv);
+    // Same verdicts as ajv-formats' date-time, without its allocations on every event (date-time.ts).
+    ajv.addFormat('date-time', DATE_TIME_FORMAT);
     // Our own annotations document the topic contract; declaring them keeps strict mode on.
     ajv.addKeyword('x-topic');
     ajv.addKeyword('x-key');

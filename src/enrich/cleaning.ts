@@ -1,5 +1,4 @@
-import { validate } from '../contract/validate.js';
-import { fastValidatorFor } from './validators.js';
+import { validate, validatorFor } from '../contract/validate.js';
 import type { RideEvent } from '../contract/generated/ride_events.js';
 import type { VehicleEvent } from '../contract/generated/vehicle_events.js';
 import type { UserEvent } from '../contract/generated/user_events.js';
@@ -31,14 +30,14 @@ const SCHEMAS = {
 } as const;
 
 /**
- * The compiled validators (validators.ts), looked up once. A record that passes is checked once;
- * one that fails is checked again by the contract's validate(), which words the errors, so only
+ * The contract's compiled validators, looked up once. A record that passes is checked once; one
+ * that fails is checked again by the contract's validate(), which words the errors, so only
  * refusals pay for that.
  */
 let validators: Record<SourceKind, (value: unknown) => boolean> | undefined;
 
 function validatorOf(kind: SourceKind): (value: unknown) => boolean {
-  validators ??= { ride: fastValidatorFor(SCHEMAS.ride), vehicle: fastValidatorFor(SCHEMAS.vehicle), user: fastValidatorFor(SCHEMAS.user) };
+  validators ??= { ride: validatorFor(SCHEMAS.ride), vehicle: validatorFor(SCHEMAS.vehicle), user: validatorFor(SCHEMAS.user) };
   return validators[kind];
 }
 

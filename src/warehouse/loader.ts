@@ -1,8 +1,7 @@
-import { validate, type SchemaId } from '../contract/validate.js';
+import { validate, validatorFor, type SchemaId } from '../contract/validate.js';
 // The contract's validators compiled with a faster date-time check and the same verdicts (enrich
 // made them for its own hot path; every record here carries at least one date-time, an enriched
 // ride eight).
-import { fastValidatorFor } from '../enrich/validators.js';
 import { CopyRows, copyText, jsonCopyText, prefixedCopyChunks, type RowPlace } from './copy.js';
 import { pseudonymiseEvent } from './pii.js';
 
@@ -70,13 +69,6 @@ export const LOADED_TOPICS: Readonly<Record<string, SchemaId>> = {
 };
 
 const SCHEMA_OF: ReadonlyMap<string, SchemaId> = new Map(Object.entries(LOADED_TOPICS));
-const validators = new Map<SchemaId, (value: unknown) => boolean>();
-
-function validatorOf(schema: SchemaId): (value: unknown) => boolean {
-  let fn = validators.get(schema);
-  if (!fn) validators.set(schema, (fn = fastValidatorFor(schema)));
-  return fn;
-}
 
 export function isLoadedTopic(topic: string): boolean {
   return SCHEMA_OF.has(topic);
@@ -183,7 +175,7 @@ function stageValue(record: SourceRecord, value: unknown, salt: string): Prepare
   const schema = SCHEMA_OF.get(record.topic) as SchemaId;
   // The compiled validator alone on the happy path; the contract's validate(), which words the
   // errors, only for a record it refuses.
-  if (!validatorOf(schema)(value)) {
+  if (!validatorFor(schema)(value)) {
     const result = validate(schema, value);
     return reject(record, `${schema}: ${result.ok ? 'is invalid' : result.errors.join('; ')}`);
   }
