@@ -9,6 +9,7 @@ import { CONTROLLER_PORT_OFFSET } from '../../src/local/kafka-topology.js';
 import { ensureDruidDistribution } from '../../src/local/druid.js';
 import { DRUID_ZOOKEEPER_OFFSET } from '../../src/local/druid-stack.js';
 import { makeTempRoot, testCacheDir } from '../helpers/stack.js';
+import { eventually as until } from '../helpers/eventually.js';
 
 const BIN = join(import.meta.dirname, '../../bin/ridehail.js');
 
@@ -19,16 +20,6 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    await sleep(1_000);
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 interface DemoRun {

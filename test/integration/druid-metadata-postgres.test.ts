@@ -7,7 +7,6 @@
 import { randomBytes } from 'node:crypto';
 import { access, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ensureDruidDistribution, startDruid, stopDruid, type StartDruidOptions, type StartedDruid } from '../../src/local/druid.js';
@@ -15,6 +14,7 @@ import { createKafka } from '../../src/kafka/client.js';
 import { findFreePort, findFreePortBase } from '../../src/local/free-port.js';
 import { makeTempRoot, testCacheDir } from '../helpers/stack.js';
 import { withClient } from '../helpers/postgres.js';
+import { eventually } from '../helpers/eventually.js';
 
 const brokers = inject('kafkaBrokers');
 const databaseUrl = inject('databaseUrl');
@@ -54,22 +54,6 @@ async function postJson(url: string, body: unknown): Promise<unknown> {
   const text = await res.text();
   if (!res.ok) throw new Error(`POST ${url} ${res.status}: ${text.slice(0, 300)}`);
   return text === '' ? undefined : (JSON.parse(text) as unknown);
-}
-
-/** Polls until `check` returns a value (not undefined); the last error is kept for the failure message. */
-async function eventually<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = (err as Error).message;
-    }
-    if (Date.now() > deadline) throw new Error(`${what}: not true after ${timeoutMs / 1000} s${last !== '' ? ` (last error: ${last})` : ''}`);
-    await sleep(1000);
-  }
 }
 
 async function countRows(routerUrl: string): Promise<number> {

@@ -6,6 +6,7 @@ import { describeQuorum } from '../../src/local/kafka-quorum.js';
 import { stackPaths } from '../../src/local/paths.js';
 import { status, up } from '../../src/local/stack.js';
 import { startTestStack, testCacheDir, type TestStack } from '../helpers/stack.js';
+import { eventually as poll } from '../helpers/eventually.js';
 
 function client(brokers: readonly string[]): Kafka {
   return new Kafka({
@@ -33,20 +34,8 @@ async function pidOf(stack: TestStack, name: string): Promise<number> {
   return p.pid;
 }
 
-async function eventually<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms${last ? ` (${String(last)})` : ''}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
+// Half-second polls: a failover is over in a few seconds.
+const eventually = <T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>): Promise<T> => poll(what, timeoutMs, fn, 500);
 
 /** Reads the whole topic once (up to the high watermarks seen at the start) and counts each id. */
 async function readAllIds(kafka: Kafka, topic: string, groupId: string): Promise<Map<number, number>> {
