@@ -104,6 +104,7 @@ describe('ridehail druid against a real Druid', () => {
 
     // Meanwhile, the pipeline: a clean hour (its manifest is the expected answer), and a second,
     // smaller one with late events, whose windows enrich re-emits: revisions for Druid to sort out.
+    manifest = await pipeline(prefix, '1h', []);
     // A window fires once a partition's clock passes its end and is final 30 s (the allowed
     // lateness) later; an event held back 25 s lands after its window fired whenever it fell in the
     // window's last 25 s, and is never dropped. 10 s gave a sixth of the late events a chance to

@@ -99,13 +99,23 @@ describe('a local cluster of 2 controllers and 3 brokers', () => {
     const partitions = 3;
     const groupId = 'failover-reader';
     const victim = await withAdmin(kafka, async (admin) => {
-      await admin.createTopics({
-        topics: [{ topic, numPartitions: partitions, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }],
-        waitForLeaders: true,
+      // kafkajs's own wait for leaders gives up on the first "does not host this topic-partition"
+      // from a broker that has not caught up with the controller yet (seen right after the cluster
+      // started); so the topic is created, then its leaders are waited for here.
+      await eventually('the failover topic', 60_000, async () => {
+        await admin.createTopics({
+          topics: [{ topic, numPartitions: partitions, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }],
+          waitForLeaders: false,
+        });
+        return true;
+      });
+      const meta = await eventually('a leader for every partition of the failover topic', 60_000, async () => {
+        const found = await admin.fetchTopicMetadata({ topics: [topic] });
+        const ps = found.topics[0]?.partitions ?? [];
+        return ps.length === partitions && ps.every((p) => p.leader >= 0) ? found : undefined;
       });
       // Create __consumer_offsets (RF 3) now: with a broker dead it could not be created.
       await eventually('the consumer offsets topic', 60_000, async () => (await admin.fetchOffsets({ groupId, topics: [topic] })).length > 0 || undefined);
-      const meta = await admin.fetchTopicMetadata({ topics: [topic] });
       return meta.topics[0]!.partitions.find((p) => p.partitionId === 0)!.leader;
     });
     const victimName = `broker-${victim}`;
