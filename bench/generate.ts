@@ -20,7 +20,9 @@
  * RIDEHAIL_BENCH_CLI (set by bench/generate.mjs: bin/ridehail.js of this checkout).
  */
 import { execFile, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Kafka } from 'kafkajs';
@@ -106,6 +108,38 @@ async function createTopics(kafka: Kafka, topics: readonly string[]): Promise<vo
   }
 }
 
+/**
+ * CPU seconds (user + system) from /proc, Linux only: a running process's own, or what this
+ * process's waited-for children used (the generator and ProducerPerformance run as children, one
+ * after the other). Undefined where /proc is not there.
+ */
+const CLOCK_TICKS = 100;
+function procCpuSeconds(pid: number | 'self', children: boolean): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15, cutime 16, cstime 17.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const at = children ? 13 : 11;
+    return (Number(fields[at]) + Number(fields[at + 1])) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The CPU the generator or the perf tool (a child) and the broker took while it ran. */
+async function withCpu<T>(brokerPid: number | undefined, work: () => Promise<T>): Promise<{ value: T; clientCpu?: number; brokerCpu?: number }> {
+  const client0 = procCpuSeconds('self', true);
+  const broker0 = brokerPid === undefined ? undefined : procCpuSeconds(brokerPid, false);
+  const value = await work();
+  const client1 = procCpuSeconds('self', true);
+  const broker1 = brokerPid === undefined ? undefined : procCpuSeconds(brokerPid, false);
+  return {
+    value,
+    ...(client0 !== undefined && client1 !== undefined ? { clientCpu: +(client1 - client0).toFixed(2) } : {}),
+    ...(broker0 !== undefined && broker1 !== undefined ? { brokerCpu: +(broker1 - broker0).toFixed(2) } : {}),
+  };
+}
+
 /** The CLI as a user runs it; resolves with its --json summary. */
 function generator(brokers: string): Promise<GenerateSummary> {
   const cli = process.env['RIDEHAIL_BENCH_CLI'];
@@ -150,6 +184,14 @@ async function producerPerformance(classpath: string, brokers: string, topic: st
   return { recordsPerSecond: Number(match[1]), mbPerSecond: Number(match[2]), avgLatencyMs: Number(match[3]), line };
 }
 
+function cpuOf(run: { clientCpu?: number; brokerCpu?: number }, records: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (run.clientCpu !== undefined) out['client_seconds'] = run.clientCpu;
+  if (run.brokerCpu !== undefined) out['broker_seconds'] = run.brokerCpu;
+  if (run.clientCpu !== undefined && run.brokerCpu !== undefined) out['us_per_record'] = +(((run.clientCpu + run.brokerCpu) / records) * 1e6).toFixed(1);
+  return out;
+}
+
 async function main(): Promise<void> {
   let stack: TestStack | undefined;
   const brokers = process.env['RIDEHAIL_BENCH_KAFKA_BROKERS'] ?? (stack = await startTestStack({ postgres: false })).kafkaBrokers;
@@ -163,8 +205,11 @@ async function main(): Promise<void> {
 
     const topics = SOURCE_TOPICS.map((t) => t.name);
     await createTopics(kafka, topics);
+    // The private broker's pid, for its CPU; an external cluster's is not ours to read.
+    const brokerPid = stack?.result.processes.find((p) => p.pid !== null && p.name.startsWith('kafka'))?.pid ?? undefined;
     const before = await endOffsets(kafka, topics);
-    const summary = await generator(brokers);
+    const generated = await withCpu(brokerPid, () => generator(brokers));
+    const summary = generated.value;
     const landed = (await endOffsets(kafka, topics)) - before;
     if (landed !== summary.records) throw new Error(`the generator reported ${summary.records} records but ${landed} landed in Kafka`);
     const genMb = (summary.records_per_second * recordBytes) / (1 << 20);
@@ -172,7 +217,8 @@ async function main(): Promise<void> {
 
     const perfTopic = `${isolation('benchperf').prefix}perf`;
     await createTopics(kafka, [perfTopic]);
-    const perf = await producerPerformance(dist.classpath, brokers, perfTopic, EVENTS, recordBytes);
+    const perfRun = await withCpu(brokerPid, () => producerPerformance(dist.classpath, brokers, perfTopic, EVENTS, recordBytes));
+    const perf = perfRun.value;
     console.log(`ProducerPerformance: ${perf.line}`);
 
     const ratio = summary.records_per_second / perf.recordsPerSecond;
@@ -186,6 +232,13 @@ async function main(): Promise<void> {
       producer_performance: { records_per_second: Math.round(perf.recordsPerSecond), mb_per_second: perf.mbPerSecond, avg_latency_ms: perf.avgLatencyMs },
       ratio: +ratio.toFixed(3),
       target: 0.5,
+      // CPU seconds over the whole run, and per record in microseconds: on two cores shared by
+      // client and broker, these say how close to the machine's limit each side ran.
+      cpu: {
+        generator: cpuOf(generated, summary.records),
+        producer_performance: cpuOf(perfRun, EVENTS),
+      },
+      load_average_1m: +loadavg()[0]!.toFixed(2),
     };
     console.table({
       'ProducerPerformance (Kafka)': { 'records/s': result.producer_performance.records_per_second, 'MB/s': perf.mbPerSecond, ratio: 1 },
