@@ -32,7 +32,7 @@ import { runInNewContext } from 'node:vm';
 import type { Kafka, Message } from 'kafkajs';
 import { Partitioners } from '../src/kafka/kafkajs.js';
 import { EnrichJob } from '../src/enrich/job.js';
-import { sourceConsumerConfig } from '../src/enrich/kafka-io.js';
+import { readTopicToEnd, sourceConsumerConfig } from '../src/enrich/kafka-io.js';
 import { defaultSettings, defaultTopics } from '../src/enrich/settings.js';
 import { timeZoneLookup } from '../src/enrich/time-zones.js';
 import { SourcePartitionProcessor } from '../src/enrich/source-processor.js';
@@ -302,7 +302,22 @@ function liveSchedule(startMs: number, seconds: number): { at: number; topic: st
   return out.sort((a, b) => a.at - b.at);
 }
 
-async function latency(kafka: Kafka): Promise<{ p50: number; p99: number; max: number; rides: number; producedPerSecond: number }> {
+interface LatencyResult {
+  p50: number;
+  p99: number;
+  max: number;
+  /** Rides whose enriched record the live reader saw. */
+  rides: number;
+  /** Rides whose last event was sent: each must reach enriched_rides once. */
+  expected: number;
+  /** Rides the live reader saw more than once. */
+  duplicates: number;
+  /** Rides still unseen by the live reader at the end, and whether a fresh read of the topic has them. */
+  missing: { ride_id: string; in_topic: boolean }[];
+  producedPerSecond: number;
+}
+
+async function latency(kafka: Kafka): Promise<LatencyResult> {
   const { prefix, group } = isolation('benchlat');
   await createInputTopics(kafka, prefix, PARTITIONS);
   const enrich = await job(kafka, group, prefix, true);
@@ -311,14 +326,18 @@ async function latency(kafka: Kafka): Promise<{ p50: number; p99: number; max: n
   while (enrich.lastActivityAtMs === null) await new Promise((r) => setTimeout(r, 50));
 
   const sentAt = new Map<string, number>();
-  const latencies: number[] = [];
+  const seen = new Map<string, number>();
+  let duplicates = 0;
   const reader = kafka.consumer({ groupId: isolation('benchread').group, readUncommitted: false, maxWaitTimeInMs: 20 });
   await reader.connect();
   await reader.subscribe({ topics: [`${prefix}enriched_rides`], fromBeginning: true });
   await reader.run({
     eachMessage: async ({ message }) => {
-      const sent = sentAt.get(message.key!.toString());
-      if (sent !== undefined) latencies.push(Date.now() - sent);
+      const key = message.key!.toString();
+      const sent = sentAt.get(key);
+      if (sent === undefined) return;
+      if (seen.has(key)) duplicates += 1;
+      else seen.set(key, Date.now() - sent);
     },
   });
   await new Promise((r) => setTimeout(r, 2_000));
@@ -346,14 +365,24 @@ async function latency(kafka: Kafka): Promise<{ p50: number; p99: number; max: n
   }
   const producedPerSecond = schedule.length / ((Date.now() - started) / 1000);
   await Promise.all(inFlight);
-  await new Promise((r) => setTimeout(r, 3_000));
+  // Every ride must arrive; a fixed wait would count a slow one as lost (a run read 639 of 640).
+  const deadline = Date.now() + 30_000;
+  while (seen.size < sentAt.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   await producer.disconnect();
   await reader.disconnect();
   stop.abort();
   await running;
-  latencies.sort((a, b) => a - b);
+  const unseen = [...sentAt.keys()].filter((k) => !seen.has(k));
+  let missing: LatencyResult['missing'] = [];
+  if (unseen.length > 0) {
+    // Lost by enrich, or only by the live reader? A fresh read of the topic tells.
+    const stored = new Set<string>();
+    await readTopicToEnd(kafka, `${prefix}enriched_rides`, isolation('benchrecheck').group, (m) => stored.add(m.key?.toString() ?? ''));
+    missing = unseen.map((ride_id) => ({ ride_id, in_topic: stored.has(ride_id) }));
+  }
+  const latencies = [...seen.values()].sort((a, b) => a - b);
   const at = (p: number): number => latencies[Math.min(latencies.length - 1, Math.ceil(p * latencies.length) - 1)] ?? NaN;
-  return { p50: at(0.5), p99: at(0.99), max: latencies.at(-1) ?? NaN, rides: latencies.length, producedPerSecond };
+  return { p50: at(0.5), p99: at(0.99), max: latencies.at(-1) ?? NaN, rides: latencies.length, expected: sentAt.size, duplicates, missing, producedPerSecond };
 }
 
 function memoryPerOpenRide(): { bytesPerRide: number; changelogBytesPerRide: number } {
@@ -421,7 +450,9 @@ async function main(): Promise<void> {
     // latency run measures enrich rather than the collector cleaning up after the runs before it.
     collectGarbage();
     const lat = LATENCY_SECONDS > 0 ? await latency(kafka) : undefined;
-    if (lat) console.log(`latency at ${Math.round(lat.producedPerSecond)} events/s: p50 ${lat.p50} ms, p99 ${lat.p99} ms, max ${lat.max} ms over ${lat.rides} rides`);
+    if (lat) console.log(`latency at ${Math.round(lat.producedPerSecond)} events/s: p50 ${lat.p50} ms, p99 ${lat.p99} ms, max ${lat.max} ms over ${lat.rides} of ${lat.expected} rides`);
+    if (lat && lat.missing.length > 0) console.log(`MISSING from the live read: ${JSON.stringify(lat.missing)}`);
+    if (lat && lat.duplicates > 0) console.log(`DUPLICATED in the live read: ${lat.duplicates} rides`);
 
     const ratio = (rate: number, to: number): number => +(rate / to).toFixed(3);
     const result = {
@@ -438,7 +469,7 @@ async function main(): Promise<void> {
         ...rates(withoutTx), ratio_to_ceiling: ratio(withoutTx.eventsPerSecond, kafkaCeiling),
         ratio_to_kafkajs_noop: ratio(withoutTx.eventsPerSecond, noop.eventsPerSecond),
       },
-      latency_ms: lat ? { rate: Math.round(lat.producedPerSecond), p50: lat.p50, p99: lat.p99, max: lat.max, rides: lat.rides, target_p99: 200 } : null,
+      latency_ms: lat ? { rate: Math.round(lat.producedPerSecond), p50: lat.p50, p99: lat.p99, max: lat.max, rides: lat.rides, expected_rides: lat.expected, duplicates: lat.duplicates, missing: lat.missing, target_p99: 200 } : null,
       memory: { heap_bytes_per_open_ride: memory.bytesPerRide, changelog_bytes_per_open_ride: memory.changelogBytesPerRide },
       cores: cpus().length,
       load_average: { start: loadAtStart, end: +loadavg()[0]!.toFixed(2) },

@@ -210,20 +210,29 @@ export class KafkaSink implements EventSink {
     const setup: ProducerSetup = { settings, clientId: options.clientId ?? 'ridehail-generate' };
     const threaded = options.thread ?? existsSync(fileURLToPath(WORKER_SCRIPT));
     const channel: ProducerChannel = threaded ? new WorkerChannel(setup) : new InlineChannel(setup);
+    const where = settings.brokers.join(',');
+    // A function, not a value: the signal can fire while a connect or a backoff is awaited.
+    const stopped = (): boolean => options.signal?.aborted === true;
     for (let attempt = 1; ; attempt++) {
       try {
         await channel.request({ op: 'connect' });
         break;
       } catch (error) {
-        if (attempt >= attempts || options.signal?.aborted) {
-          await channel.terminate();
-          throw new KafkaSinkError(
-            `cannot reach Kafka at ${settings.brokers.join(',')} after ${attempt} attempt${attempt === 1 ? '' : 's'}: ${(error as Error).message}`,
-          );
+        const message = (error as Error).message;
+        if (attempt < attempts && !stopped()) {
+          const delayMs = Math.min(8_000, 500 * 2 ** (attempt - 1));
+          options.onConnectRetry?.(attempt, attempts, delayMs, error as Error);
+          await clock.sleep(delayMs, options.signal);
+          if (!stopped()) continue;
         }
-        const delayMs = Math.min(8_000, 500 * 2 ** (attempt - 1));
-        options.onConnectRetry?.(attempt, attempts, delayMs, error as Error);
-        await clock.sleep(delayMs, options.signal);
+        await channel.terminate();
+        const tried = `${attempt} attempt${attempt === 1 ? '' : 's'}`;
+        // Stopped by the user (a signal) is not the same as given up: the message says which.
+        throw new KafkaSinkError(
+          stopped()
+            ? `stopped while connecting to Kafka at ${where}: not reachable in ${tried} (last: ${message})`
+            : `cannot reach Kafka at ${where} after ${tried}: ${message}`,
+        );
       }
     }
     return new KafkaSink(channel, settings.brokers, options.batchRecords ?? DEFAULT_BATCH_RECORDS);

@@ -93,7 +93,11 @@ export interface StartStackDruidOptions {
   readonly log: (msg: string) => void;
 }
 
-/** Fetches the distribution if needed, starts all six processes, waits for health, writes their pid files. */
+/**
+ * Fetches the distribution if needed, starts all six processes and waits for health. Each pid
+ * file is written as its process is spawned, so a `local up` killed while Druid starts (Ctrl-C
+ * during the half minute of health checks) leaves nothing `local down` cannot find.
+ */
 export async function startStackDruid(opts: StartStackDruidOptions): Promise<Map<string, number>> {
   if (opts.state.metadata === 'postgresql' && opts.postgresUrl === undefined) {
     throw new LocalStackError('This stack keeps Druid\'s metadata in its embedded Postgres, which is not running: start the stack with Postgres (without --no-postgres).');
@@ -109,6 +113,10 @@ export async function startStackDruid(opts: StartStackDruidOptions): Promise<Map
     timeoutMs: opts.timeoutMs,
     log: opts.log,
     properties: { indexer: { 'druid.worker.capacity': String(DRUID_TASK_SLOTS) } },
+    onSpawned: async (conf, pid) => {
+      const proc = DRUID_STACK_PROCESSES.find((p) => p.conf === conf);
+      if (proc !== undefined) await writePidFile(opts.pidFileOf(proc.name), pid);
+    },
     ...(opts.state.metadata === 'postgresql' && opts.postgresUrl !== undefined ? { metadata: { postgresUrl: opts.postgresUrl } } : {}),
   });
   const pids = new Map<string, number>();
@@ -116,7 +124,6 @@ export async function startStackDruid(opts: StartStackDruidOptions): Promise<Map
     const pid = started.pids[i];
     if (pid === undefined) throw new Error(`startDruid returned no pid for ${proc.name}`);
     pids.set(proc.name, pid);
-    await writePidFile(opts.pidFileOf(proc.name), pid);
   }
   return pids;
 }
@@ -125,4 +132,22 @@ export async function startStackDruid(opts: StartStackDruidOptions): Promise<Map
 export function druidProcessHealthy(state: Pick<StackDruidState, 'routerPort' | 'zkPort'>, proc: DruidStackProcess): Promise<boolean> {
   const port = druidPortOf(state, proc);
   return proc.port === 'zookeeper' ? zkIsOk(port) : druidIsHealthy(port);
+}
+
+const LOCAL_DRUID_PORT = 18888;
+
+/**
+ * The local Druid's router port: DRUID_URL's when that names this machine, so `ridehail druid`
+ * finds it without more configuration; otherwise the default, with a warning.
+ */
+export function localDruidPort(druidUrl: string | undefined): { port: number; warning?: string } {
+  if (druidUrl === undefined) return { port: LOCAL_DRUID_PORT };
+  const url = new URL(druidUrl);
+  const local = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+  if (local && url.port !== '') return { port: Number(url.port) };
+  if (local) return { port: url.protocol === 'https:' ? 443 : 80 };
+  return {
+    port: LOCAL_DRUID_PORT,
+    warning: `DRUID_URL points at ${url.host}, so \`ridehail druid\` will not use the local Druid (http://127.0.0.1:${LOCAL_DRUID_PORT}) unless you point it there`,
+  };
 }

@@ -389,6 +389,12 @@ export interface StartDruidOptions {
    * runtime.properties files: lets a caller size one start without editing the templates.
    */
   readonly properties?: Readonly<Partial<Record<DruidServiceConf, Readonly<Record<string, string>>>>> | undefined;
+  /**
+   * Called as soon as each process is spawned ('zookeeper' or the service's conf name), before
+   * anything is waited for: a caller that records pids there can still stop them if this
+   * process is killed while Druid starts.
+   */
+  readonly onSpawned?: ((name: string, pid: number) => Promise<void> | void) | undefined;
 }
 
 export interface StartedDruid {
@@ -565,6 +571,7 @@ export async function startDruid(opts: StartDruidOptions): Promise<StartedDruid>
       zkLog,
     );
     started.push({ name: 'zookeeper', pid: zkPid, logFile: zkLog });
+    await opts.onSpawned?.('zookeeper', zkPid);
     log(`ZooKeeper starting on 127.0.0.1:${opts.zkPort} (pid ${zkPid})`);
     await waitFor('zookeeper', zkPid, zkLog, () => zkIsOk(opts.zkPort));
 
@@ -584,6 +591,7 @@ export async function startDruid(opts: StartDruidOptions): Promise<StartedDruid>
       ];
       const pid = await spawnLogged(java, args, dataDir, logFile, druidEnv);
       started.push({ name: svc.conf, pid, logFile });
+      await opts.onSpawned?.(svc.conf, pid);
       log(`Druid ${svc.conf} starting on 127.0.0.1:${ports[svc.port]} (pid ${pid})`);
     }
     await Promise.all(

@@ -232,6 +232,33 @@ describe('ridehail generate into the real broker', () => {
     expect(seconds).toBeLessThan(60);
   }, 90_000);
 
+  it('stops at once on Ctrl-C while retrying the connection, and says it was stopped rather than given up', async () => {
+    const port = await findFreePort();
+    let kill: (s: NodeJS.Signals) => void = () => undefined;
+    let signalled = false;
+    const started = Date.now();
+    const run = await ridehail(['generate', '--brokers', `127.0.0.1:${port}`, '--count', '10'], {
+      started: (k) => (kill = k),
+      onStderr: (text) => {
+        // During the second wait (1 s): two attempts have failed and a third would follow.
+        if (signalled || !text.includes('attempt 3/5')) return;
+        signalled = true;
+        setTimeout(() => kill('SIGINT'), 300);
+      },
+    });
+    const seconds = (Date.now() - started) / 1000;
+    expect(signalled).toBe(true);
+    expect(run.code, run.stderr).toBe(130);
+    const lines = run.stderr.trim().split('\n');
+    const errors = lines.filter((l) => l.startsWith('error:'));
+    expect(errors).toEqual([expect.stringMatching(new RegExp(`^error: stopped while connecting to Kafka at 127\\.0\\.0\\.1:${port}: not reachable in 2 attempts \\(last: .*ECONNREFUSED`))]);
+    expect(lines.some((l) => l.startsWith('hint: '))).toBe(false);
+    expect(lines.some((l) => l.includes('attempt 4/5'))).toBe(false);
+    expect(run.stderr).not.toMatch(/^\s+at /m);
+    // 0.5 s, then 0.3 s of the 1 s wait: it did not sit out the rest of the backoff.
+    expect(seconds).toBeLessThan(6);
+  }, 60_000);
+
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     it(`on ${signal} flushes what it generated and prints a summary`, async () => {
       const seed = `sig-${randomUUID().slice(0, 8)}`;

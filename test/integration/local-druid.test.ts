@@ -4,6 +4,8 @@
  * and the six Druid processes. The Druid distribution is fetched by `.ci/run`; in CI a missing
  * one fails this file, elsewhere it is skipped with the reason.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,7 +16,7 @@ import { ensureDruidDistribution } from '../../src/local/druid.js';
 import { findFreePort, findFreePortBase } from '../../src/local/free-port.js';
 import { CONTROLLER_PORT_OFFSET } from '../../src/local/kafka-topology.js';
 import { down } from '../../src/local/stack.js';
-import { runCli, type CliRun } from '../helpers/cli.js';
+import { cliCommand, runCli, type CliRun } from '../helpers/cli.js';
 import { makeTempRoot, testCacheDir } from '../helpers/stack.js';
 
 interface StatusJson {
@@ -112,5 +114,43 @@ describe('ridehail local up --druid', () => {
     for (const p of druid) expect(alive(p.pid!), p.name).toBe(false);
     const after = await status();
     expect(after.processes.every((p) => p.pid === null && p.health === 'stopped')).toBe(true);
+  }, 300_000);
+
+  it('killed while Druid starts, `local up --druid` leaves nothing that `local down` cannot stop', async (ctx) => {
+    if (unavailable !== undefined) ctx.skip(`no Druid: ${unavailable}`);
+    const child = spawn(process.execPath, [...cliCommand(), 'local', 'up', '--druid'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, CI: 'true', NO_COLOR: '1', ...env },
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    let exitCode: number | null | undefined;
+    const exited = once(child, 'exit').then(([code]) => (exitCode = code as number | null));
+    // Every process spawned and known to the stack, not all healthy yet: the half minute a user is
+    // most likely to give up in.
+    let during: StatusJson | undefined;
+    while (exitCode === undefined) {
+      const now = await status();
+      const druid = now.processes.filter((p) => p.role === 'druid' || p.role === 'zookeeper');
+      if (druid.length === DRUID_STACK_PROCESSES.length && druid.every((p) => p.pid !== null)) {
+        during = now;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(during, `local up exited (${String(exitCode)}) before every Druid process was known:\n${output}`).toBeDefined();
+    expect(during!.processes.some((p) => p.role === 'druid' && p.health !== 'healthy'), 'killed before Druid was healthy').toBe(true);
+    child.kill('SIGKILL');
+    await exited;
+
+    const druid = (await status()).processes.filter((p) => p.role === 'druid' || p.role === 'zookeeper');
+    expect(druid.map((p) => p.name)).toEqual(DRUID_STACK_PROCESSES.map((p) => p.name));
+    for (const p of druid) expect(p.pid !== null && alive(p.pid), `${p.name} known and running`).toBe(true);
+
+    const down = await cli('local', 'down');
+    expect(down.code, down.stderr).toBe(0);
+    for (const p of druid) expect(alive(p.pid!), p.name).toBe(false);
+    expect((await status()).processes.every((p) => p.pid === null && p.health === 'stopped')).toBe(true);
   }, 300_000);
 });

@@ -14,7 +14,7 @@ import { createKafka } from '../../kafka/client.js';
 import { ensureTopics, withAdmin } from '../../kafka/admin.js';
 import { LocalStackError } from '../../local/errors.js';
 import { down, up } from '../../local/stack.js';
-import { localDruidPort } from './local.js';
+import { localDruidPort } from '../../local/druid-stack.js';
 import { spawn } from 'node:child_process';
 import { loadMigrations, migrate } from '../../warehouse/migrations.js';
 import { dashboardUrlIn, planDemoStages, stopOrder, type DemoStage } from '../../demo/stages.js';

@@ -185,6 +185,13 @@ Examples:
         out.endLive();
         if (spinner && !connected) spinner.fail();
         if (error instanceof JobError) {
+          if (error.kind === 'KafkaSinkError' && signal.aborted) {
+            // The user stopped it while it was still trying to connect: no hint to start Kafka, and
+            // the exit code of a process ended by that signal.
+            const stopped = new RidehailError(error.message, { cause: error });
+            stopped.exitCode = signal.reason === 'SIGTERM' ? 143 : 130;
+            throw stopped;
+          }
           if (error.kind === 'KafkaSinkError') throw new RidehailError(error.message, { cause: error, hint: KAFKA_HINT });
           if (error.phase === 'connect') throw new RidehailError(`cannot use Kafka at ${brokers}: ${error.message}`, { cause: error, hint: KAFKA_HINT });
         }

@@ -5,6 +5,7 @@ import { MAX_NODES_PER_ROLE } from '../../local/kafka-topology.js';
 import { down, status, up, type ProcessStatus, type UpProcess } from '../../local/stack.js';
 import { ensureKafkaDist, KAFKA_VERSION } from '../../local/kafka-dist.js';
 import { ensureDruidDistribution, DRUID_VERSION } from '../../local/druid.js';
+import { localDruidPort } from '../../local/druid-stack.js';
 
 export interface LocalConfig {
   localDir: string;
@@ -57,24 +58,6 @@ function describeProcess(p: ProcessStatus & { action?: UpProcess['action'] }): s
   const what = p.action === undefined ? p.health : p.action === 'started' ? 'started' : 'already running';
   // Wide enough for druid-coordinator-overlord.
   return `  ${p.name.padEnd(26)} ${p.role.padEnd(17)} pid ${pid.padEnd(8)} ${ports.padEnd(30)} ${what}${p.note !== undefined ? ` (${p.note})` : ''}`;
-}
-
-const LOCAL_DRUID_PORT = 18888;
-
-/**
- * The local Druid's router port: DRUID_URL's when that names this machine, so `ridehail druid`
- * finds it without more configuration; otherwise the default, with a warning.
- */
-export function localDruidPort(druidUrl: string | undefined): { port: number; warning?: string } {
-  if (druidUrl === undefined) return { port: LOCAL_DRUID_PORT };
-  const url = new URL(druidUrl);
-  const local = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
-  if (local && url.port !== '') return { port: Number(url.port) };
-  if (local) return { port: url.protocol === 'https:' ? 443 : 80 };
-  return {
-    port: LOCAL_DRUID_PORT,
-    warning: `DRUID_URL points at ${url.host}, so \`ridehail druid\` will not use the local Druid (http://127.0.0.1:${LOCAL_DRUID_PORT}) unless you point it there`,
-  };
 }
 
 export function localCommand(deps: LocalCommandDeps): Command {
