@@ -77,6 +77,8 @@ interface Task<P> {
   committedOffset: number | null;
   /** Processed but not yet committed since this time. */
   pendingSinceMs: number | null;
+  /** Offset of the first record processed since the last commit. */
+  firstUncommittedOffset: number | null;
   flushTimer: NodeJS.Timeout | undefined;
 }
 
@@ -94,6 +96,14 @@ export class StageRunner<P extends PartitionProcessor> implements SourceHandler 
    * committed offsets (kafkajs: restart on failure, which re-reads them).
    */
   private failure: unknown;
+  /**
+   * Partitions whose processed-but-uncommitted records were dropped with a failed commit, and
+   * the offset the source must deliver again before anything later is taken. The failure above
+   * reaches the source once; kafkajs may answer it by retrying the batch in hand rather than
+   * re-reading from the commit, and with several batches in one transaction (a commit interval)
+   * that batch starts after records that were never committed. Taking it would lose them.
+   */
+  private readonly rewindTo = new Map<string, number>();
   batchesCommitted = 0;
   transactionsCommitted = 0;
   recordsIn = 0;
@@ -129,6 +139,7 @@ export class StageRunner<P extends PartitionProcessor> implements SourceHandler 
         const id = sourceId(tp);
         this.assignment.delete(id);
         this.caughtUp.delete(id);
+        this.rewindTo.delete(id);
         await this.opening.get(id);
         const task = this.tasks.get(id);
         if (!task) return;
@@ -152,10 +163,21 @@ export class StageRunner<P extends PartitionProcessor> implements SourceHandler 
     if (!this.assignment.has(id)) this.assignment.set(id, tp);
     const task = this.tasks.get(id) ?? (await this.opening.get(id)) ?? (await this.open([tp]))[0];
     if (!task) throw new Error(`${this.options.name}: could not open ${id}`);
+    const rewindTo = this.rewindTo.get(id);
+    if (rewindTo !== undefined && records.length > 0) {
+      // The re-opened state says how far the commits really got: a commit that failed only on
+      // this side (a lost answer) did store those records, and then there is nothing to re-read.
+      const committed = task.processor.nextOffset;
+      if ((committed === null || committed <= rewindTo) && records[0]!.offset > rewindTo) {
+        throw new Error(`${this.options.name}: ${id} must be read again from offset ${rewindTo} (a commit failed), not from ${records[0]!.offset}`);
+      }
+      this.rewindTo.delete(id);
+    }
     this.recordsIn += records.length;
     this.lastBatchAtMs = this.options.now();
     await this.enqueue(task, async () => {
       const now = this.options.now();
+      if (records.length > 0) task.firstUncommittedOffset ??= records[0]!.offset;
       task.processor.process(records, now);
       this.batchesCommitted += 1;
       const interval = this.options.commitIntervalMs ?? 0;
@@ -213,7 +235,7 @@ export class StageRunner<P extends PartitionProcessor> implements SourceHandler 
         processor.finishRestore();
         const task: Task<P> = {
           tp, processor, writer: writers[i]!, queue: Promise.resolve(), queued: 0,
-          committedOffset: processor.nextOffset, pendingSinceMs: null, flushTimer: undefined,
+          committedOffset: processor.nextOffset, pendingSinceMs: null, firstUncommittedOffset: null, flushTimer: undefined,
         };
         this.tasks.set(sourceId(tp), task);
         return task;
@@ -251,6 +273,9 @@ export class StageRunner<P extends PartitionProcessor> implements SourceHandler 
       // committed state. Drop it; the partition is re-opened from the changelog.
       const id = sourceId(task.tp);
       if (this.tasks.get(id) === task) this.tasks.delete(id);
+      if (task.firstUncommittedOffset !== null && this.assignment.has(id)) {
+        this.rewindTo.set(id, Math.min(task.firstUncommittedOffset, this.rewindTo.get(id) ?? Infinity));
+      }
       this.failedAt.set(id, this.options.now());
       await task.writer.close().catch(() => undefined);
       if (!surfaced) this.failure ??= error;
@@ -269,6 +294,7 @@ export class StageRunner<P extends PartitionProcessor> implements SourceHandler 
     if (isEmptyDrain(drained) && !moved) return;
     await task.writer.commit({ ...drained, nextOffset: moved ? offset : null });
     task.committedOffset = offset;
+    task.firstUncommittedOffset = null;
     this.transactionsCommitted += 1;
   }
 
