@@ -67,40 +67,43 @@ describe('the stage runner', () => {
     expect(rides).toHaveLength(3);
   });
 
-  it('a commit that fails outside a batch makes the next batch fail, so the source restarts from the commit', async () => {
-    const { broker, clock, start, produceRides } = setup(60_000);
-    produceRides(1);
-    const { source, runner } = start();
+  /**
+   * One ride processed but not committed; its deferred commit (a tick) fails; a second ride
+   * arrives and its first batch fails with that commit's error. Returns the stage as it is then.
+   */
+  async function afterFailedDeferredCommit() {
+    const stage = setup(60_000);
+    stage.produceRides(1);
+    const { source, runner } = stage.start();
     await source.pump(runner);
-    broker.crashAtCommit = broker.commits;
-    clock.now += 1_000;
+    stage.broker.crashAtCommit = stage.broker.commits;
+    stage.clock.now += 1_000;
     await runner.tickAll();
-    produceRides(1);
+    stage.produceRides(1);
     await expect(source.pump(runner)).rejects.toThrow(/simulated crash/);
-    const restarted = start();
+    return { ...stage, source, runner };
+  }
+
+  /** A new process on the same broker, run until it has read everything and committed it. */
+  async function restartAndDrain(stage: ReturnType<typeof setup>): Promise<string[]> {
+    const restarted = stage.start();
     await restarted.source.pump(restarted.runner);
     await restarted.runner.tickAll();
-    expect(broker.values<EnrichedRide>(topics.enriched)).toHaveLength(2);
+    return stage.broker.values<EnrichedRide>(topics.enriched).map((r) => r.ride_id);
+  }
+
+  it('a commit that fails outside a batch makes the next batch fail, so the source restarts from the commit', async () => {
+    const stage = await afterFailedDeferredCommit();
+    expect(await restartAndDrain(stage)).toHaveLength(2);
   });
 
   it('after a deferred commit fails, a batch that starts past the uncommitted records is refused until the source goes back to them', async () => {
-    const { broker, clock, start, produceRides } = setup(60_000);
-    produceRides(1);
-    const { source, runner } = start();
-    await source.pump(runner);
-    broker.crashAtCommit = broker.commits;
-    clock.now += 1_000;
-    await runner.tickAll();
-    produceRides(1);
-    await expect(source.pump(runner)).rejects.toThrow(/simulated crash/);
+    const stage = await afterFailedDeferredCommit();
     // The source retries the batch in hand instead of re-reading from the commit (kafkajs may):
     // that batch starts after the first ride, which was processed but never committed.
-    await expect(source.pump(runner)).rejects.toThrow(/must be read again from offset 0/);
-    expect(broker.committedOffset('enrich', { topic: topics.rides, partition: 0 })).toBe(0);
-    const restarted = start();
-    await restarted.source.pump(restarted.runner);
-    await restarted.runner.tickAll();
-    const rides = broker.values<EnrichedRide>(topics.enriched).map((r) => r.ride_id);
+    await expect(stage.source.pump(stage.runner)).rejects.toThrow(/must be read again from offset 0/);
+    expect(stage.broker.committedOffset('enrich', { topic: topics.rides, partition: 0 })).toBe(0);
+    const rides = await restartAndDrain(stage);
     expect(rides).toHaveLength(2);
     expect(new Set(rides).size).toBe(2);
   });
