@@ -93,13 +93,22 @@ function jaasQuote(value: string): string {
   return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
+/** Druid refuses a Kafka supervisor whose consumerProperties lack it, even when a provider supplies it. */
+const REQUIRED_IN_SPEC = 'bootstrap.servers';
+
 /**
  * Kafka consumer settings for Druid's tasks (the Java client's names), from the same settings the
  * CLI connects with. `bootstrapServers` may differ from the CLI's brokers when Druid reaches Kafka
  * by another address (another network, a container).
+ *
+ * `fromEnv` maps consumer properties to environment variables of Druid's processes, read through
+ * Druid's environment dynamic config provider when a task connects: a secret so given (the
+ * SASL JAAS line with its password) is never in the spec Druid stores in its metadata. Such a
+ * property is left out of the spec, except bootstrap.servers, which Druid requires there (the
+ * provider's value wins over it).
  */
-export function consumerProperties(kafka: Pick<KafkaSettings, 'ssl' | 'sasl'>, bootstrapServers: readonly string[]): Record<string, string> {
-  const props: Record<string, string> = { 'bootstrap.servers': bootstrapServers.join(',') };
+export function consumerProperties(kafka: Pick<KafkaSettings, 'ssl' | 'sasl'>, bootstrapServers: readonly string[], fromEnv: Readonly<Record<string, string>> = {}): Record<string, unknown> {
+  const props: Record<string, unknown> = { 'bootstrap.servers': bootstrapServers.join(',') };
   if (kafka.sasl) {
     props['security.protocol'] = kafka.ssl ? 'SASL_SSL' : 'SASL_PLAINTEXT';
     props['sasl.mechanism'] = SASL_MECHANISMS[kafka.sasl.mechanism];
@@ -108,7 +117,18 @@ export function consumerProperties(kafka: Pick<KafkaSettings, 'ssl' | 'sasl'>, b
   } else if (kafka.ssl) {
     props['security.protocol'] = 'SSL';
   }
+  const variables = Object.entries(fromEnv);
+  if (variables.length === 0) return props;
+  for (const [property] of variables) if (property !== REQUIRED_IN_SPEC) delete props[property];
+  props['druid.dynamic.config.provider'] = { type: 'environment', variables: Object.fromEntries(variables) };
   return props;
+}
+
+/** `property=VARIABLE`, as `--consumer-property-env` takes it. */
+export function parseConsumerPropertyEnv(raw: string): [property: string, variable: string] {
+  const match = /^([A-Za-z0-9._-]+)=([A-Za-z_][A-Za-z0-9_]*)$/.exec(raw.trim());
+  if (!match) throw new SpecError(`"${raw}" is not property=VARIABLE (a Kafka consumer property, then an environment variable name)`);
+  return [match[1]!, match[2]!];
 }
 
 export interface RenderOptions {
@@ -116,7 +136,7 @@ export interface RenderOptions {
   readonly topicPrefix: string;
   /** Put before every datasource name. */
   readonly datasourcePrefix: string;
-  readonly consumerProperties: Readonly<Record<string, string>>;
+  readonly consumerProperties: Readonly<Record<string, unknown>>;
 }
 
 export interface RenderedSpec {

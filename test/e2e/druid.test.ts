@@ -22,6 +22,7 @@ import { DRUID_TASK_SLOTS } from '../../src/local/druid-stack.js';
 import { ensureDruidDistribution, startDruid, stopDruid, type StartedDruid } from '../../src/local/druid.js';
 import { findFreePort, findFreePortBase } from '../../src/local/free-port.js';
 import { druidHistory } from '../../src/dashboard/druid-history.js';
+import { DruidClient } from '../../src/druid/client.js';
 import { runCli, type CliRun } from '../helpers/cli.js';
 import { eventually as until } from '../helpers/eventually.js';
 import { makeTempRoot, testCacheDir } from '../helpers/stack.js';
@@ -33,6 +34,8 @@ const suffix = randomBytes(4).toString('hex');
 const prefix = `e2e${suffix}_`;
 const latePrefix = `e2e${suffix}late_`;
 const metadataDatabase = `druid_e2e_${suffix}`;
+const envPrefix = `e2e${suffix}env_`;
+const BOOTSTRAP_ENV = `RIDEHAIL_E2E_BOOTSTRAP_${suffix.toUpperCase()}`;
 const CITIES = ['nyc', 'lon', 'par'];
 const HOUR = 3_600_000;
 // An hour of event time that ended two hours ago, so "the last day" in Druid SQL covers it.
@@ -83,6 +86,8 @@ describe('ridehail druid against a real Druid', () => {
     const routerPort = await findFreePortBase([0, 1, 2, 3, 4, 5]);
     const zkPort = await findFreePort();
 
+    // Druid's processes inherit this environment: the variable --consumer-property-env points at.
+    process.env[BOOTSTRAP_ENV] = brokers;
     const startedAt = Date.now();
     const starting = startDruid({
       cacheDir: testCacheDir(),
@@ -315,6 +320,22 @@ describe('ridehail druid against a real Druid', () => {
     }
     expect(fromDruid.size).toBe(latest.size);
     await ok('druid', 'terminate', `${latePrefix}ride_metrics_1m`);
+  }, 180_000);
+
+  it("takes a consumer property from Druid's environment instead of the stored spec (--consumer-property-env)", async (ctx) => {
+    skipWithoutDruid(ctx);
+    // The spec's own bootstrap.servers leads nowhere: rows arrive only if Druid used the variable.
+    await ok('druid', 'submit', '--spec', 'enriched_rides', '--topic-prefix', prefix, '--datasource-prefix', envPrefix,
+      '--bootstrap-servers', '127.0.0.1:1', '--consumer-property-env', `bootstrap.servers=${BOOTSTRAP_ENV}`);
+    const stored = (await new DruidClient(env['DRUID_URL']!).supervisorsFull()).find((s) => s.id === `${envPrefix}enriched_rides`);
+    const props = (stored?.spec as { spec?: { ioConfig?: { consumerProperties?: Record<string, unknown> } } } | undefined)?.spec?.ioConfig?.consumerProperties;
+    expect(props).toEqual({ 'bootstrap.servers': '127.0.0.1:1', 'druid.dynamic.config.provider': { type: 'environment', variables: { 'bootstrap.servers': BOOTSTRAP_ENV } } });
+    const [expected] = await query<{ rides: number }>(`SELECT COUNT(*) AS rides FROM "${prefix}enriched_rides"`);
+    await until('every ride in the datasource read through the environment', 120_000, async () => {
+      const [row] = await query<{ rides: number }>(`SELECT COUNT(*) AS rides FROM "${envPrefix}enriched_rides"`);
+      return row?.rides === expected!.rides ? row : undefined;
+    });
+    await ok('druid', 'terminate', `${envPrefix}enriched_rides`);
   }, 180_000);
 
   it('treats a second submit as an update, and status shows every supervisor running and caught up', async (ctx) => {

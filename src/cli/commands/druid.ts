@@ -4,7 +4,7 @@ import type { Output } from '../output.js';
 import { RidehailError, UsageError } from '../errors.js';
 import { DruidClient, DruidHttpError, DruidUnreachableError, type SupervisorAction } from '../../druid/client.js';
 import { prepareSpecs } from '../../druid/spec-files.js';
-import { consumerProperties, DRUID_SPECS, maskSecrets, selectSpecs, SpecError, taskSlots, type RenderedSpec } from '../../druid/specs.js';
+import { consumerProperties, DRUID_SPECS, maskSecrets, parseConsumerPropertyEnv, selectSpecs, SpecError, taskSlots, type RenderedSpec } from '../../druid/specs.js';
 import { parseContextEntry, sqlDisplayRows, sqlRowsAsObjects } from '../../druid/sql.js';
 import { slotWarning, summarizeSupervisor, supervisorRow, type SupervisorSummary } from '../../druid/status.js';
 
@@ -54,6 +54,7 @@ interface SubmitOptions {
   topicPrefix: string;
   datasourcePrefix?: string;
   bootstrapServers?: string;
+  consumerPropertyEnv: string[];
 }
 
 type SubmitAction = 'created' | 'updated';
@@ -68,12 +69,21 @@ async function submit(ctx: CliContext, command: Command, opts: SubmitOptions): P
     throw new UsageError((error as Error).message);
   }
   const bootstrap = opts.bootstrapServers !== undefined ? brokerList(opts.bootstrapServers) : config.kafka.brokers;
+  let fromEnv: Record<string, string>;
+  try {
+    fromEnv = Object.fromEntries(opts.consumerPropertyEnv.map(parseConsumerPropertyEnv));
+  } catch (error) {
+    throw new UsageError(`--consumer-property-env: ${(error as Error).message}`);
+  }
+  if (config.kafka.sasl !== undefined && fromEnv['sasl.jaas.config'] === undefined && !opts.dryRun) {
+    out.warn("the SASL password goes into the supervisor specs, which Druid stores in its metadata; --consumer-property-env sasl.jaas.config=VARIABLE keeps it in Druid's environment instead (see --help)");
+  }
   let specs: RenderedSpec[];
   try {
     specs = prepareSpecs(defs, {
       topicPrefix: opts.topicPrefix,
       datasourcePrefix: opts.datasourcePrefix ?? opts.topicPrefix,
-      consumerProperties: consumerProperties(config.kafka, bootstrap),
+      consumerProperties: consumerProperties(config.kafka, bootstrap, fromEnv),
     });
   } catch (error) {
     throw translate(error, new DruidClient(config.druidUrl));
@@ -227,10 +237,25 @@ Example:
     .option('--topic-prefix <prefix>', 'prefix of every topic read, as given to `enrich --topic-prefix`', '')
     .option('--datasource-prefix <prefix>', 'prefix of every datasource (default: the topic prefix)')
     .option('--bootstrap-servers <list>', "Kafka as Druid's tasks reach it, if not at the CLI's --brokers address")
+    .option(
+      '--consumer-property-env <property=VARIABLE>',
+      "a Kafka consumer property Druid's processes read from their environment, not from the stored spec (repeatable)",
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
     .option('--json', 'print what was done as JSON')
     .addHelpText(
       'after',
       `
+Secrets: Druid stores each supervisor spec in its metadata and shows it to anyone who may read
+supervisors, so a SASL password would sit there in clear. With
+  --consumer-property-env sasl.jaas.config=KAFKA_JAAS_CONFIG
+the spec names the variable instead (Druid's environment dynamic config provider), and Druid
+reads it when a task connects. Set it in the environment of the Overlord and of the processes
+that run tasks (Indexer, or MiddleManager and its Peons), to the whole JAAS line:
+  org.apache.kafka.common.security.plain.PlainLoginModule required username="…" password="…";
+(ScramLoginModule for SCRAM). Without it, submit warns when a SASL password goes into the spec.
+
 Specs (specs/druid/<name>.json; topic, datasource and Kafka settings are filled in from the
 configuration, and each spec is checked against the topic's JSON Schema before it is posted):
 ${DRUID_SPECS.map((s) => `  ${s.name.padEnd(21)} ${s.summary}`).join('\n')}
@@ -244,7 +269,8 @@ Examples:
   $ ridehail druid submit
   $ ridehail druid submit --spec enriched_rides --dry-run > enriched_rides.json
   $ ridehail druid submit --topic-prefix staging. --datasource-prefix staging_
-  $ DRUID_URL=https://admin:secret@druid.example.com:8888 ridehail druid submit --bootstrap-servers kafka-1:9092`,
+  $ DRUID_URL=https://admin:secret@druid.example.com:8888 ridehail druid submit --bootstrap-servers kafka-1:9092
+  $ ridehail druid submit --consumer-property-env sasl.jaas.config=KAFKA_JAAS_CONFIG`,
     )
     .action((opts: SubmitOptions, command: Command) => submit(ctx, command, opts));
 

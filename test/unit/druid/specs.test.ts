@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadSchemas } from '../../../src/contract/schemas.js';
 import { checkSpecAgainstSchema, schemaFieldTypes, specFields } from '../../../src/druid/schema-check.js';
 import { loadSpecTemplate, prepareSpecs, schemaProblems } from '../../../src/druid/spec-files.js';
-import { consumerProperties, DRUID_SPECS, fillPlaceholders, maskSecrets, renderSpec, selectSpecs, taskSlots } from '../../../src/druid/specs.js';
+import { consumerProperties, DRUID_SPECS, fillPlaceholders, maskSecrets, parseConsumerPropertyEnv, renderSpec, selectSpecs, taskSlots } from '../../../src/druid/specs.js';
 
 const plain = { topicPrefix: '', datasourcePrefix: '', consumerProperties: { 'bootstrap.servers': 'k1:9092' } };
 
@@ -159,6 +159,30 @@ describe("Druid's Kafka consumer properties", () => {
     expect(JSON.stringify(maskSecrets({ consumerProperties: props }))).toContain('password=\\"****\\";');
     expect(consumerProperties({ ssl: true }, ['a:1'])['security.protocol']).toBe('SSL');
     expect(consumerProperties({ ssl: false, sasl: { mechanism: 'plain', username: 'u', password: 'p' } }, ['a:1'])['security.protocol']).toBe('SASL_PLAINTEXT');
+  });
+
+  it("leave a property taken from Druid's environment out of the spec, so no password is stored", () => {
+    const sasl = { mechanism: 'plain', username: 'u', password: 'secret' } as const;
+    const props = consumerProperties({ ssl: true, sasl }, ['a:1'], { 'sasl.jaas.config': 'KAFKA_JAAS_CONFIG' });
+    expect(props).toEqual({
+      'bootstrap.servers': 'a:1',
+      'security.protocol': 'SASL_SSL',
+      'sasl.mechanism': 'PLAIN',
+      'druid.dynamic.config.provider': { type: 'environment', variables: { 'sasl.jaas.config': 'KAFKA_JAAS_CONFIG' } },
+    });
+    expect(JSON.stringify(props)).not.toContain('secret');
+  });
+
+  it('keep bootstrap.servers in the spec even when the environment supplies it, as Druid requires', () => {
+    const props = consumerProperties({ ssl: false }, ['a:1'], { 'bootstrap.servers': 'KAFKA_BOOTSTRAP' });
+    expect(props['bootstrap.servers']).toBe('a:1');
+    expect(props['druid.dynamic.config.provider']).toEqual({ type: 'environment', variables: { 'bootstrap.servers': 'KAFKA_BOOTSTRAP' } });
+  });
+
+  it('read --consumer-property-env as property=VARIABLE and say what is wrong otherwise', () => {
+    expect(parseConsumerPropertyEnv('sasl.jaas.config=KAFKA_JAAS')).toEqual(['sasl.jaas.config', 'KAFKA_JAAS']);
+    expect(() => parseConsumerPropertyEnv('sasl.jaas.config')).toThrow(/is not property=VARIABLE/);
+    expect(() => parseConsumerPropertyEnv('sasl.jaas.config=1BAD')).toThrow(/is not property=VARIABLE/);
   });
 });
 
