@@ -1,6 +1,6 @@
 import type { TestProject } from 'vitest/node';
 import { ensureKafkaDist } from '../src/local/kafka-dist.js';
-import { startTestStack, testCacheDir, type TestStack } from './helpers/stack.js';
+import { OWNER_PID_ENV, startTestStack, sweepOrphanedTestRoots, testCacheDir, type TestStack } from './helpers/stack.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -28,6 +28,10 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     project.provide('databaseUrl', '');
     return undefined;
   }
+  // Temp roots name this run as their owner (test files run in child processes that inherit it),
+  // so a later run can tell which roots a killed run left behind, and stop what they still run.
+  process.env[OWNER_PID_ENV] = String(process.pid);
+  await sweepOrphanedTestRoots((m) => console.log(`global setup: ${m}`));
   const externalBrokers = process.env['RIDEHAIL_TEST_KAFKA_BROKERS'] || undefined;
   const externalDatabase = process.env['RIDEHAIL_TEST_DATABASE_URL'] || undefined;
 

@@ -1,4 +1,5 @@
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findFreePort, findFreePortBase } from '../../src/local/free-port.js';
@@ -42,7 +43,64 @@ export function testCacheDir(): string {
 export async function makeTempRoot(prefix: string): Promise<string> {
   const root = await mkdtemp(join(tmpdir(), prefix));
   await chmod(root, 0o755);
+  await writeFile(join(root, OWNER_FILE), `${ownerPid()}\n`);
   return root;
+}
+
+const OWNER_FILE = '.ridehail-test-owner';
+/** Set by the global setup for the test files' worker processes: the run they belong to. */
+export const OWNER_PID_ENV = 'RIDEHAIL_TEST_OWNER_PID';
+
+/** The test run (vitest's main process) or the benchmark that made a temp root. */
+function ownerPid(): number {
+  const fromEnv = Number(process.env[OWNER_PID_ENV]);
+  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : process.pid;
+}
+
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Pids of the processes whose command line names `root` (Linux /proc; elsewhere none). */
+async function processesUnder(root: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.split('\0').some((arg) => arg === root || arg.includes(`${root}/`))) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+/**
+ * Stops what earlier runs left behind: a test run killed before its teardown (Ctrl-C twice,
+ * SIGKILL, a closed terminal) leaves its Kafka, Postgres or Druid running in its temp roots. A
+ * root whose run is gone has its stack taken down, then any process still naming it is
+ * terminated; the directory goes too unless RIDEHAIL_KEEP_TEST_STACKS=1. Roots of a run still
+ * going, and roots from before owners were recorded, are left alone. Returns the roots swept.
+ */
+export async function sweepOrphanedTestRoots(log: (msg: string) => void = () => undefined): Promise<string[]> {
+  const swept: string[] = [];
+  for (const name of await readdir(tmpdir()).catch(() => [] as string[])) {
+    if (!name.startsWith('ridehail-')) continue;
+    const root = join(tmpdir(), name);
+    const owner = Number((await readFile(join(root, OWNER_FILE), 'utf8').catch(() => '')).trim());
+    if (!Number.isInteger(owner) || owner <= 0 || running(owner)) continue;
+    if (existsSync(join(root, '.ridehail'))) await down({ stackDir: join(root, '.ridehail'), timeoutMs: 15_000 }).catch(() => undefined);
+    const left = await processesUnder(root);
+    for (const pid of left) process.kill(pid, 'SIGTERM');
+    for (let waited = 0; waited < 10_000 && left.some(running); waited += 250) await new Promise((r) => setTimeout(r, 250));
+    for (const pid of left.filter(running)) process.kill(pid, 'SIGKILL');
+    if (process.env['RIDEHAIL_KEEP_TEST_STACKS'] !== '1') await rm(root, { recursive: true, force: true });
+    log(`swept ${root} (its run, pid ${owner}, is gone${left.length > 0 ? `; stopped ${left.length} process${left.length === 1 ? '' : 'es'}` : ''})`);
+    swept.push(root);
+  }
+  return swept;
 }
 
 /** UpOptions for a fresh stack on free ports in a temp directory. */
