@@ -57,7 +57,8 @@ function ownerPid(): number {
   return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : process.pid;
 }
 
-function running(pid: number): boolean {
+/** Whether `pid` is a running process (another user's counts: it is not gone). */
+export function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -90,12 +91,12 @@ export async function sweepOrphanedTestRoots(log: (msg: string) => void = () => 
     if (!name.startsWith('ridehail-')) continue;
     const root = join(tmpdir(), name);
     const owner = Number((await readFile(join(root, OWNER_FILE), 'utf8').catch(() => '')).trim());
-    if (!Number.isInteger(owner) || owner <= 0 || running(owner)) continue;
+    if (!Number.isInteger(owner) || owner <= 0 || isRunning(owner)) continue;
     if (existsSync(join(root, '.ridehail'))) await down({ stackDir: join(root, '.ridehail'), timeoutMs: 15_000 }).catch(() => undefined);
     const left = await processesUnder(root);
     for (const pid of left) process.kill(pid, 'SIGTERM');
-    for (let waited = 0; waited < 10_000 && left.some(running); waited += 250) await new Promise((r) => setTimeout(r, 250));
-    for (const pid of left.filter(running)) process.kill(pid, 'SIGKILL');
+    for (let waited = 0; waited < 10_000 && left.some(isRunning); waited += 250) await new Promise((r) => setTimeout(r, 250));
+    for (const pid of left.filter(isRunning)) process.kill(pid, 'SIGKILL');
     if (process.env['RIDEHAIL_KEEP_TEST_STACKS'] !== '1') await rm(root, { recursive: true, force: true });
     log(`swept ${root} (its run, pid ${owner}, is gone${left.length > 0 ? `; stopped ${left.length} process${left.length === 1 ? '' : 'es'}` : ''})`);
     swept.push(root);

@@ -8,19 +8,10 @@ import { findFreePort, findFreePortBase } from '../../src/local/free-port.js';
 import { CONTROLLER_PORT_OFFSET } from '../../src/local/kafka-topology.js';
 import { ensureDruidDistribution } from '../../src/local/druid.js';
 import { DRUID_ZOOKEEPER_OFFSET } from '../../src/local/druid-stack.js';
-import { makeTempRoot, testCacheDir } from '../helpers/stack.js';
+import { isRunning as alive, makeTempRoot, testCacheDir } from '../helpers/stack.js';
 import { eventually as until } from '../helpers/eventually.js';
 
 const BIN = join(import.meta.dirname, '../../bin/ridehail.js');
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 interface DemoRun {
   url: string;

@@ -3,21 +3,12 @@ import { existsSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { makeTempRoot, sweepOrphanedTestRoots } from '../helpers/stack.js';
+import { isRunning as alive, makeTempRoot, sweepOrphanedTestRoots } from '../helpers/stack.js';
 
 /** A pid that surely ran and is gone: a process that has exited and been reaped. */
 function deadPid(): number {
   const done = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' });
   return Number(done.stdout.trim());
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe('temp roots of a test run that was killed', () => {
