@@ -106,6 +106,14 @@ function headersOf(message: ProduceMessage): Header[] | undefined {
   return out;
 }
 
+/** Per record of one partition, measured once and written from: body size, key and value bytes (-1: null), headers. */
+interface PartitionPlan {
+  bodies: number[];
+  keyBytes: number[];
+  valueBytes: number[];
+  headers: (Header[] | null)[];
+}
+
 function isData(value: unknown): value is Buffer | string {
   return typeof value === 'string' || Buffer.isBuffer(value);
 }
@@ -114,7 +122,7 @@ function isData(value: unknown): value is Buffer | string {
  * Sizes of one partition's records (each record's length prefix included), or undefined when
  * some message is not one this encoder writes exactly as kafkajs would.
  */
-function recordSizes(messages: readonly ProduceMessage[], bodies: number[], headerLists: (Header[] | null)[]): number | undefined {
+function recordSizes(messages: readonly ProduceMessage[], plan: PartitionPlan): number | undefined {
   let total = 0;
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i]!;
@@ -125,16 +133,10 @@ function recordSizes(messages: readonly ProduceMessage[], bodies: number[], head
     if (value !== null && !isData(value)) return undefined;
     // attributes (1) and a timestamp delta of 0 (1); kafkajs writes each record's offset delta.
     let body = 2 + varIntSize(i);
-    if (key === undefined || key === null) body += 1;
-    else {
-      const n = byteLength(key);
-      body += varIntSize(n) + n;
-    }
-    if (value === null) body += 1;
-    else {
-      const n = byteLength(value);
-      body += varIntSize(n) + n;
-    }
+    const keyBytes = key === undefined || key === null ? -1 : byteLength(key);
+    const valueBytes = value === null ? -1 : byteLength(value);
+    body += keyBytes < 0 ? 1 : varIntSize(keyBytes) + keyBytes;
+    body += valueBytes < 0 ? 1 : varIntSize(valueBytes) + valueBytes;
     const headers = headersOf(m);
     if (headers === undefined) return undefined;
     body += varIntSize(headers.length);
@@ -143,34 +145,29 @@ function recordSizes(messages: readonly ProduceMessage[], bodies: number[], head
       const v = byteLength(h.value);
       body += varIntSize(k) + k + varIntSize(v) + v;
     }
-    bodies[i] = body;
-    headerLists[i] = headers.length > 0 ? headers : null;
+    plan.bodies[i] = body;
+    plan.keyBytes[i] = keyBytes;
+    plan.valueBytes[i] = valueBytes;
+    plan.headers[i] = headers.length > 0 ? headers : null;
     total += varIntSize(body) + body;
   }
   return total;
 }
 
-function writeRecords(buf: Buffer, messages: readonly ProduceMessage[], bodies: readonly number[], headerLists: readonly (Header[] | null)[], offset: number): number {
+function writeRecords(buf: Buffer, messages: readonly ProduceMessage[], plan: PartitionPlan, offset: number): number {
   let at = offset;
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i]!;
-    at = writeVarInt(buf, bodies[i]!, at);
+    at = writeVarInt(buf, plan.bodies[i]!, at);
     buf[at++] = 0; // attributes
     buf[at++] = 0; // timestamp delta: every record has the batch's timestamp
     at = writeVarInt(buf, i, at);
-    const key = m.key;
-    if (key === undefined || key === null) at = writeVarInt(buf, -1, at);
-    else {
-      at = writeVarInt(buf, byteLength(key), at);
-      at = writeData(buf, key, at);
-    }
-    const value = m.value;
-    if (value === null) at = writeVarInt(buf, -1, at);
-    else {
-      at = writeVarInt(buf, byteLength(value), at);
-      at = writeData(buf, value, at);
-    }
-    const headers = headerLists[i];
+    // Lengths as sized: -1 writes a null key or value.
+    at = writeVarInt(buf, plan.keyBytes[i]!, at);
+    if (m.key !== undefined && m.key !== null) at = writeData(buf, m.key, at);
+    at = writeVarInt(buf, plan.valueBytes[i]!, at);
+    if (m.value !== null) at = writeData(buf, m.value, at);
+    const headers = plan.headers[i];
     if (!headers) at = writeVarInt(buf, 0, at);
     else {
       at = writeVarInt(buf, headers.length, at);
@@ -191,17 +188,17 @@ function writeRecords(buf: Buffer, messages: readonly ProduceMessage[], bodies: 
  */
 export function encodeProduceRequest(request: ProduceRequestData, nowMs: number, writeInt64: Int64Writer): Buffer | undefined {
   const transactionalId = request.transactionalId ?? null;
-  const plans: { bodies: number[]; headers: (Header[] | null)[]; recordBytes: number }[][] = [];
+  const plans: { plan: PartitionPlan; recordBytes: number }[][] = [];
   let size = 2 + (transactionalId === null ? 0 : Buffer.byteLength(transactionalId, 'utf8')) + 2 + 4 + 4;
   for (const topic of request.topicData) {
     size += 2 + Buffer.byteLength(topic.topic, 'utf8') + 4;
     const partitionPlans: (typeof plans)[number] = [];
     for (const partition of topic.partitions) {
-      const bodies: number[] = new Array<number>(partition.messages.length);
-      const headers: (Header[] | null)[] = new Array<Header[] | null>(partition.messages.length);
-      const recordBytes = recordSizes(partition.messages, bodies, headers);
+      const n = partition.messages.length;
+      const plan: PartitionPlan = { bodies: new Array<number>(n), keyBytes: new Array<number>(n), valueBytes: new Array<number>(n), headers: new Array<Header[] | null>(n) };
+      const recordBytes = recordSizes(partition.messages, plan);
       if (recordBytes === undefined) return undefined;
-      partitionPlans.push({ bodies, headers, recordBytes });
+      partitionPlans.push({ plan, recordBytes });
       size += PARTITION_HEADER + BATCH_BODY_HEADER + recordBytes;
     }
     plans.push(partitionPlans);
@@ -223,8 +220,8 @@ export function encodeProduceRequest(request: ProduceRequestData, nowMs: number,
     at += writeUtf8(buf, topic.topic, at);
     at = buf.writeInt32BE(topic.partitions.length, at);
     topic.partitions.forEach((partition, p) => {
-      const plan = plans[t]![p]!;
-      const batchBytes = 4 + 1 + 4 + BATCH_BODY_HEADER + plan.recordBytes;
+      const { plan, recordBytes } = plans[t]![p]!;
+      const batchBytes = 4 + 1 + 4 + BATCH_BODY_HEADER + recordBytes;
       at = buf.writeInt32BE(partition.partition, at);
       at = buf.writeInt32BE(8 + 4 + batchBytes, at);
       writeInt64(buf, 0, at); // base offset
@@ -244,7 +241,7 @@ export function encodeProduceRequest(request: ProduceRequestData, nowMs: number,
       at = buf.writeInt16BE(request.producerEpoch, at);
       at = buf.writeInt32BE(partition.firstSequence ?? 0, at);
       at = buf.writeInt32BE(partition.messages.length, at);
-      at = writeRecords(buf, partition.messages, plan.bodies, plan.headers, at);
+      at = writeRecords(buf, partition.messages, plan, at);
       buf.writeUInt32BE(crc32c(buf, bodyStart, at), crcAt);
     });
   });
