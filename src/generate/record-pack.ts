@@ -1,3 +1,4 @@
+import { writeUtf8 } from '../kafka/utf8-write.js';
 import type { OutRecord } from './records.js';
 
 /**
@@ -19,14 +20,6 @@ export interface PackedRecords {
 const HEADER = 7;
 const MAX_KEY_BYTES = 0xffff;
 const INITIAL_CAPACITY = 1 << 20;
-
-/**
- * Buffer#write checks and normalises its arguments on every call, which cost more than the
- * encoding of a short string; the method it ends in is called directly where Node has it.
- */
-const nativeUtf8Write = (Buffer.prototype as unknown as { utf8Write?: (this: Buffer, text: string, offset: number) => number }).utf8Write;
-const utf8Write: (buf: Buffer, text: string, offset: number) => number =
-  typeof nativeUtf8Write === 'function' ? (buf, text, offset) => nativeUtf8Write.call(buf, text, offset) : (buf, text, offset) => buf.write(text, offset, 'utf8');
 
 /** Keys are short ids: copied in a loop, no native call. -1 when one is not ASCII. */
 function writeAscii(buf: Buffer, text: string, offset: number): number {
@@ -66,9 +59,9 @@ export class RecordPacker {
     const at = this.offset;
     const key = record.key;
     let keyBytes = writeAscii(buf, key, at + HEADER);
-    if (keyBytes < 0) keyBytes = utf8Write(buf, key, at + HEADER);
+    if (keyBytes < 0) keyBytes = writeUtf8(buf, key, at + HEADER);
     if (keyBytes > MAX_KEY_BYTES) throw new Error(`record key of ${keyBytes} bytes is longer than ${MAX_KEY_BYTES}`);
-    const valueBytes = utf8Write(buf, record.value, at + HEADER + keyBytes);
+    const valueBytes = writeUtf8(buf, record.value, at + HEADER + keyBytes);
     buf[at] = topic;
     buf.writeUInt16LE(keyBytes, at + 1);
     buf.writeUInt32LE(valueBytes, at + 3);

@@ -17,7 +17,7 @@
  * Both check the kafkajs version and leave any other alone.
  */
 import { createRequire } from 'node:module';
-import { encodeProduceRequest, type ProduceRequestData, type ProduceTopicData, type ProduceMessage } from './produce-encoding.js';
+import { encodeProduceRequest, type ProduceRequestData, type ProduceTopicData } from './produce-encoding.js';
 
 const require = createRequire(import.meta.url);
 const KNOWN_VERSION = '2.2.4';
@@ -158,7 +158,5 @@ export function installFastProduce(): FastProduceStatus {
 export function fastProduceStatus(): FastProduceStatus {
   return status;
 }
-
-export type { ProduceMessage };
 
 installFastProduce();

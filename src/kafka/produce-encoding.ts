@@ -1,4 +1,5 @@
 import { crc32c } from './crc32c.js';
+import { writeUtf8 } from './utf8-write.js';
 
 /**
  * The body of a Produce request (versions 3 to 7: transactional id, acks, timeout, then per topic
@@ -50,9 +51,6 @@ const BATCH_BODY_HEADER = 2 + 4 + 8 + 8 + 8 + 2 + 4 + 4;
 /** Partition id, record set size, base offset, batch length, leader epoch, magic, CRC. */
 const PARTITION_HEADER = 4 + 4 + 8 + 4 + 4 + 1 + 4;
 
-const nativeUtf8Write = (Buffer.prototype as unknown as { utf8Write?: (this: Buffer, text: string, offset: number) => number }).utf8Write;
-const writeUtf8: (buf: Buffer, text: string, offset: number) => number =
-  typeof nativeUtf8Write === 'function' ? (buf, text, offset) => nativeUtf8Write.call(buf, text, offset) : (buf, text, offset) => buf.write(text, offset, 'utf8');
 
 /** Bytes of a varint holding `value` zigzag-encoded (a signed 32-bit value). */
 function varIntSize(value: number): number {
@@ -90,10 +88,13 @@ interface Header {
   value: Buffer | string;
 }
 
+/** Shared by every record without headers (nearly all): no array allocated per record. */
+const NO_HEADERS: readonly Header[] = [];
+
 /** As kafkajs flattens a message's headers: one entry per value, arrays expanded; undefined when it could not encode them. */
-function headersOf(message: ProduceMessage): Header[] | undefined {
+function headersOf(message: ProduceMessage): readonly Header[] | undefined {
   const headers = message.headers;
-  if (headers === undefined || headers === null) return [];
+  if (headers === undefined || headers === null) return NO_HEADERS;
   const out: Header[] = [];
   for (const key of Object.keys(headers)) {
     const value = headers[key];
@@ -111,7 +112,7 @@ interface PartitionPlan {
   bodies: number[];
   keyBytes: number[];
   valueBytes: number[];
-  headers: (Header[] | null)[];
+  headers: (readonly Header[] | null)[];
 }
 
 function isData(value: unknown): value is Buffer | string {
@@ -195,7 +196,7 @@ export function encodeProduceRequest(request: ProduceRequestData, nowMs: number,
     const partitionPlans: (typeof plans)[number] = [];
     for (const partition of topic.partitions) {
       const n = partition.messages.length;
-      const plan: PartitionPlan = { bodies: new Array<number>(n), keyBytes: new Array<number>(n), valueBytes: new Array<number>(n), headers: new Array<Header[] | null>(n) };
+      const plan: PartitionPlan = { bodies: new Array<number>(n), keyBytes: new Array<number>(n), valueBytes: new Array<number>(n), headers: new Array<readonly Header[] | null>(n) };
       const recordBytes = recordSizes(partition.messages, plan);
       if (recordBytes === undefined) return undefined;
       partitionPlans.push({ plan, recordBytes });
