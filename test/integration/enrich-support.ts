@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,26 +48,30 @@ export async function generateRun(overrides: Partial<GenerateParams>): Promise<G
   const dir = mkdtempSync(join(tmpdir(), 'enrich-test-'));
   const sink = new MemorySink();
   const manifestPath = join(dir, 'manifest.json');
-  await generate(
-    {
-      cities: BUILT_IN_CITIES.filter((c) => c.code === 'nyc' || c.code === 'lon'),
-      seed: 'enrich-test',
-      clock: 'sim',
-      startMs: Date.now() - 3 * 3_600_000,
-      rate: 30,
-      speed: 1,
-      count: 10_000,
-      invalidRate: 0,
-      duplicateRate: 0,
-      lateRate: 0,
-      lateByMs: 60_000,
-      destination: 'memory',
-      manifestPath,
-      ...overrides,
-    },
-    sink,
-  );
-  return { records: sink.records, manifest: JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest };
+  try {
+    await generate(
+      {
+        cities: BUILT_IN_CITIES.filter((c) => c.code === 'nyc' || c.code === 'lon'),
+        seed: 'enrich-test',
+        clock: 'sim',
+        startMs: Date.now() - 3 * 3_600_000,
+        rate: 30,
+        speed: 1,
+        count: 10_000,
+        invalidRate: 0,
+        duplicateRate: 0,
+        lateRate: 0,
+        lateByMs: 60_000,
+        destination: 'memory',
+        manifestPath,
+        ...overrides,
+      },
+      sink,
+    );
+    return { records: sink.records, manifest: JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Produces the records in order, keyed as the generator keyed them, onto prefixed topics. */

@@ -1,13 +1,24 @@
-import { describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveConfig, effectiveDatabaseUrl } from '../../../src/config/config.js';
 import { ConfigError } from '../../../src/config/errors.js';
 import { maskUrlPassword, maskValue } from '../../../src/config/mask.js';
 
+const madeDirs: string[] = [];
+afterAll(() => {
+  for (const dir of madeDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  madeDirs.push(dir);
+  return dir;
+}
+
 function dirWithConfig(content: unknown): string {
-  const dir = mkdtempSync(join(tmpdir(), 'ridehail-config-'));
+  const dir = tempDir('ridehail-config-');
   writeFileSync(join(dir, 'ridehail.config.json'), JSON.stringify(content));
   return dir;
 }
@@ -30,13 +41,13 @@ describe('configuration precedence', () => {
     expect(fromFile.sources['kafka.brokers']?.source).toBe('file');
     expect(fromFile.config.druidUrl).toBe('http://file:8888');
 
-    const fromDefault = resolveConfig({}, {}, mkdtempSync(join(tmpdir(), 'ridehail-empty-')));
+    const fromDefault = resolveConfig({}, {}, tempDir('ridehail-empty-'));
     expect(fromDefault.config.kafka.brokers).toEqual(['127.0.0.1:19092']);
     expect(fromDefault.sources['kafka.brokers']?.source).toBe('default');
   });
 
   it('an explicit --config file that does not exist is an error, a missing default file is not', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ridehail-none-'));
+    const dir = tempDir('ridehail-none-');
     expect(() => resolveConfig({ config: 'nope.json' }, {}, dir)).toThrow(ConfigError);
     expect(() => resolveConfig({}, {}, dir)).not.toThrow();
   });
@@ -63,7 +74,7 @@ describe('configuration precedence', () => {
   });
 
   it('a config file that is not JSON names the file', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ridehail-bad-'));
+    const dir = tempDir('ridehail-bad-');
     writeFileSync(join(dir, 'ridehail.config.json'), '{ nope');
     expect(() => resolveConfig({}, {}, dir)).toThrow(/ridehail\.config\.json is not valid JSON/);
   });
