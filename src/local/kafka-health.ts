@@ -31,7 +31,7 @@ export async function describeKafka(bootstrapServers: string, timeoutMs = 5_000)
 
 export interface WaitForKafkaOptions {
   readonly bootstrapServers: string;
-  /** Ready once this many brokers are registered. */
+  /** Ready once every one of the bootstrap servers lists this many brokers registered. */
   readonly expectedBrokers: number;
   readonly timeoutMs?: number;
   readonly intervalMs?: number;
@@ -39,19 +39,29 @@ export interface WaitForKafkaOptions {
   readonly check?: () => void | Promise<void>;
 }
 
-/** Waits until the cluster answers metadata requests with all expected brokers registered. */
+/**
+ * Waits until each bootstrap server answers metadata requests with all expected brokers
+ * registered. Each is asked on its own: brokers replay registrations from the metadata log at
+ * their own pace, and one that has not caught up yet answers with fewer, so a cluster that one
+ * broker calls complete could still show a client (or `local status`) a broker missing.
+ */
 export async function waitForKafka(opts: WaitForKafkaOptions): Promise<KafkaClusterInfo> {
   const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
+  const servers = opts.bootstrapServers.split(',');
   let last: string;
   for (;;) {
     await opts.check?.();
-    try {
-      const info = await describeKafka(opts.bootstrapServers);
-      if (info.brokers.length >= opts.expectedBrokers) return info;
-      last = `${info.brokers.length} of ${opts.expectedBrokers} brokers registered`;
-    } catch (err) {
-      last = (err as Error).message;
-    }
+    const answers = await Promise.all(
+      servers.map((server) =>
+        describeKafka(server).then(
+          (info) => ({ server, info, problem: info.brokers.length >= opts.expectedBrokers ? undefined : `${info.brokers.length} of ${opts.expectedBrokers} brokers registered` }),
+          (err: Error) => ({ server, info: undefined, problem: err.message }),
+        ),
+      ),
+    );
+    const behind = answers.find((a) => a.problem !== undefined);
+    if (behind === undefined) return answers[0]!.info!;
+    last = servers.length === 1 ? behind.problem! : `${behind.server}: ${behind.problem!}`;
     if (Date.now() >= deadline) {
       throw new Error(`Kafka at ${opts.bootstrapServers} not ready after ${Math.round((opts.timeoutMs ?? 120_000) / 1000)} s (${last})`);
     }
